@@ -1,0 +1,1 @@
+"""The edge agent's link to the hub."""

@@ -1,0 +1,1 @@
+"""Local persistence of the edge agent."""

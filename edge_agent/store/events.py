@@ -1,0 +1,208 @@
+"""The event store: every passage and every message for the hub, with its outbox row.
+
+One SQLite file in WAL mode with ``synchronous=FULL``: a passage is committed together with its
+outbox row and its sequence number in one transaction, so a crash or power cut at any point
+loses no committed event and never leaves an event without its outbox row (or the reverse).
+
+Outbox rows are deleted only when the hub's application ack names them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from gridgate_wire import EdgeEvent, EdgeMessage, encode, new_fields
+from gridgate_wire.topics import Channel, edge_topic
+
+_LOGGER = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=EdgeMessage)
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    occurred_at REAL NOT NULL,
+    gate TEXT NOT NULL,
+    lane INTEGER NOT NULL,
+    direction TEXT NOT NULL,
+    method TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    resident_id TEXT,
+    stranger_id TEXT,
+    house_id TEXT,
+    score REAL,
+    quality REAL,
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    tailgating INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (occurred_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    msg_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int
+    msg_id: str
+    topic: str
+    payload: bytes
+
+
+class EventStore:
+    """Thread-safe access to the edge's SQLite store (one connection, one lock)."""
+
+    def __init__(self, path: Path, edge_id: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.edge_id = edge_id
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('seq', 0)",
+            (SCHEMA_VERSION,),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ---------------------------------------------------------------- writing
+
+    def _next_seq(self) -> int:
+        row = self._db.execute(
+            "UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    def append(
+        self, channel: Channel, build: Callable[[dict[str, object]], M], **local: object
+    ) -> M:
+        """Commit one message (and, for events, its event row) with its outbox row.
+
+        ``build`` receives the common fields (id, ts, edge_id, seq) and returns the message; it
+        runs inside the transaction so the sequence number is never skipped.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._next_seq()
+                message = build({**new_fields(), "edge_id": self.edge_id, "seq": seq})
+                if isinstance(message, EdgeEvent):
+                    self._insert_event(message, local.get("stranger_id"))
+                self._db.execute(
+                    "INSERT INTO outbox (seq, msg_id, topic, payload, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        seq,
+                        str(message.id),
+                        edge_topic(self.edge_id, channel),
+                        encode(message),
+                        message.ts.timestamp(),
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return message
+
+    def _insert_event(self, event: EdgeEvent, stranger_id: object) -> None:
+        self._db.execute(
+            "INSERT INTO events (id, seq, occurred_at, gate, lane, direction, method, subject, "
+            "resident_id, stranger_id, house_id, score, quality, decision, reason, tailgating) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(event.id),
+                event.seq,
+                event.occurred_at.timestamp(),
+                event.gate,
+                event.lane,
+                event.direction.value,
+                event.method.value,
+                event.subject.value,
+                event.resident_id,
+                stranger_id if isinstance(stranger_id, str) else None,
+                event.house_id,
+                event.score,
+                event.quality,
+                event.decision.value,
+                event.reason,
+                int(event.tailgating),
+            ),
+        )
+
+    # ---------------------------------------------------------------- outbox
+
+    def outbox_after(self, seq: int, limit: int) -> list[OutboxRow]:
+        """Oldest outbox rows with a sequence number above ``seq``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, msg_id, topic, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
+        return [OutboxRow(int(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
+
+    def acknowledge(self, msg_ids: Iterable[str]) -> int:
+        """Delete outbox rows the hub has committed; returns how many were still there."""
+        ids = [(m,) for m in msg_ids]
+        if not ids:
+            return 0
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._db.total_changes
+                self._db.executemany("DELETE FROM outbox WHERE msg_id = ?", ids)
+                deleted = self._db.total_changes - before
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return deleted
+
+    def outbox_depth(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        return int(row[0])
+
+    def size_bytes(self) -> int:
+        with self._lock:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        wal = self.path.with_name(self.path.name + "-wal")
+        return int(pages) * int(size) + (wal.stat().st_size if wal.exists() else 0)
+
+    # ---------------------------------------------------------------- retention
+
+    def purge_events_before(self, cutoff: datetime) -> int:
+        """Delete events older than ``cutoff`` whose outbox row is gone (the hub has them)."""
+        with self._lock:
+            cur = self._db.execute(
+                "DELETE FROM events WHERE occurred_at < ? AND seq NOT IN (SELECT seq FROM outbox)",
+                (cutoff.timestamp(),),
+            )
+            return cur.rowcount

@@ -1,0 +1,373 @@
+"""Message schemas of the wire contract.
+
+Every message carries ``type`` (its kind), ``v`` (schema version of that kind), ``id`` (a UUIDv7)
+and ``ts`` (UTC time it was written). Messages from an edge also carry ``edge_id`` and ``seq``,
+the edge's monotonic sequence number over everything it sends durably (events, alerts and
+confirmations); ``status`` carries the highest ``seq`` issued when it was written, so the hub can
+spot gaps even from a last will.
+
+Privacy: no schema here has a field for an image or a face template. Residents and houses are
+named by pseudonymous ids; strangers are never named at all outside the edge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+Seq = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Score = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+def _must_be_utc(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is None or offset.total_seconds() != 0:
+        raise ValueError("timestamp must be in UTC (offset +00:00 or Z)")
+    return value.astimezone(UTC)
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_must_be_utc)]
+
+
+def _is_uuid7(value: uuid.UUID) -> uuid.UUID:
+    if value.version != 7:
+        raise ValueError("id must be a UUID version 7")
+    return value
+
+
+MessageId = Annotated[uuid.UUID, AfterValidator(_is_uuid7)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Message(BaseModel):
+    """Fields common to every message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    KIND: ClassVar[str]
+    VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    MAX_BYTES: ClassVar[int] = 64 * 1024
+
+    v: int = Field(default=1, description="Schema version of this message kind.")
+    id: MessageId = Field(description="Unique message id (UUIDv7).")
+    ts: UtcTime = Field(description="When the sender wrote the message (UTC).")
+
+
+class EdgeMessage(Message):
+    """A message sent by an edge agent."""
+
+    edge_id: Id = Field(description="The sending edge's id; must match the topic.")
+    seq: Seq = Field(description="The edge's monotonic sequence number.")
+
+
+# ---------------------------------------------------------------------------------- edge -> hub
+
+
+class PassageMethod(StrEnum):
+    FACE = "face"
+    CARD = "card"
+    QR = "qr"
+    PIN = "pin"
+
+
+class PassageDirection(StrEnum):
+    IN = "in"
+    OUT = "out"
+    UNKNOWN = "unknown"
+
+
+class Decision(StrEnum):
+    GRANT = "grant"
+    DENY = "deny"
+
+
+class SubjectKind(StrEnum):
+    RESIDENT = "resident"
+    STRANGER = "stranger"
+    UNKNOWN = "unknown"
+
+
+class EdgeEvent(EdgeMessage):
+    """One passage (or refused passage) at a gate. ``id`` is the event id."""
+
+    KIND: ClassVar[str] = "edge_event"
+    type: Literal["edge_event"] = "edge_event"
+    occurred_at: UtcTime = Field(description="When the passage happened.")
+    gate: Id
+    lane: Annotated[int, Field(ge=0, le=255)] = 0
+    direction: PassageDirection
+    method: PassageMethod
+    subject: SubjectKind
+    resident_id: Id | None = Field(
+        default=None, description="Pseudonymous resident id; set only for residents."
+    )
+    house_id: Id | None = None
+    score: Score | None = Field(default=None, description="Match score (face only).")
+    quality: Unit | None = Field(default=None, description="Face quality score (face only).")
+    decision: Decision
+    reason: Annotated[str, Field(max_length=200)] = ""
+    tailgating: bool = False
+
+
+class AlertKind(StrEnum):
+    MOVE_OUT = "move_out"
+    VACANCY = "vacancy"
+    NEW_OCCUPANT = "new_occupant"
+    WELFARE_CHECK = "welfare_check"
+
+
+class AlertEvidence(BaseModel):
+    """Counts and times behind an alert. Never names a stranger or carries biometrics."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_seen: UtcTime | None = None
+    last_seen: UtcTime | None = None
+    days_observed: Annotated[int, Field(ge=0)] = 0
+    days_seen: Annotated[int, Field(ge=0)] = 0
+    passages: Annotated[int, Field(ge=0)] = 0
+    nights: Annotated[int, Field(ge=0)] = 0
+    co_passages: Annotated[int, Field(ge=0)] = 0
+    hours_unseen: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class EdgeAlert(EdgeMessage):
+    """An occupancy-change alert about one house (or a building when no house is known)."""
+
+    KIND: ClassVar[str] = "edge_alert"
+    type: Literal["edge_alert"] = "edge_alert"
+    kind: AlertKind
+    compound_id: Id
+    house_id: Id | None = None
+    building_id: Id | None = None
+    resident_id: Id | None = None
+    detected_at: UtcTime
+    confidence: Unit
+    evidence: AlertEvidence
+
+
+class EdgeState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class EdgeStatus(Message):
+    """Retained state of an edge; its last will says ``offline``."""
+
+    KIND: ClassVar[str] = "edge_status"
+    type: Literal["edge_status"] = "edge_status"
+    edge_id: Id = Field(description="The sending edge's id; must match the topic.")
+    seq: Annotated[int, Field(ge=0)] = Field(
+        description="Highest durable seq issued when this status was written (0: none yet)."
+    )
+    state: EdgeState
+    software: Annotated[str, Field(max_length=64)]
+    outbox_depth: Annotated[int, Field(ge=0)] = 0
+    disk_budget_used: Unit = 0.0
+    gallery_size: Annotated[int, Field(ge=0)] = 0
+    cameras_online: Annotated[int, Field(ge=0)] = 0
+    warnings: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
+
+
+class RosterAck(EdgeMessage):
+    KIND: ClassVar[str] = "roster_ack"
+    type: Literal["roster_ack"] = "roster_ack"
+    roster_version: Annotated[int, Field(ge=1)]
+    applied: bool
+    error: Annotated[str, Field(max_length=500)] = ""
+
+
+class EnrolmentStatus(StrEnum):
+    ENROLLED = "enrolled"
+    REFUSED = "refused"
+
+
+class EnrolmentConfirmation(EdgeMessage):
+    """The edge built (or refused to build) templates for an invitation. No image, no template."""
+
+    KIND: ClassVar[str] = "enrolment_confirmation"
+    type: Literal["enrolment_confirmation"] = "enrolment_confirmation"
+    invitation_id: MessageId
+    resident_id: Id
+    consent_id: Id
+    status: EnrolmentStatus
+    templates: Annotated[int, Field(ge=0, le=100)] = 0
+    engine: Annotated[str, Field(max_length=64)] = ""
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
+class ErasureConfirmation(EdgeMessage):
+    """Receipt that the edge deleted a resident's biometric data."""
+
+    KIND: ClassVar[str] = "erasure_confirmation"
+    type: Literal["erasure_confirmation"] = "erasure_confirmation"
+    erasure_id: MessageId | None = Field(
+        default=None, description="The command it answers; None when the edge erased by roster."
+    )
+    resident_id: Id
+    templates_deleted: Annotated[int, Field(ge=0)]
+    deleted_at: UtcTime
+
+
+# ---------------------------------------------------------------------------------- hub -> edge
+
+
+class HubAck(Message):
+    """Application acknowledgement: these edge messages are committed at the hub."""
+
+    KIND: ClassVar[str] = "hub_ack"
+    type: Literal["hub_ack"] = "hub_ack"
+    edge_id: Id
+    acked: Annotated[list[MessageId], Field(min_length=1, max_length=1000)]
+
+
+class CredentialKind(StrEnum):
+    CARD = "card"
+    QR = "qr"
+    PIN = "pin"
+
+
+class RosterCredential(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: CredentialKind
+    secret_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="sha256 of the credential value; the value itself never travels."
+    )
+
+
+class RosterConsent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    consent_id: Id
+    version: Annotated[str, Field(min_length=1, max_length=32)]
+    granted_at: UtcTime
+    guardian_id: Id | None = None
+
+
+class RosterResident(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    resident_id: Id
+    house_id: Id
+    active: bool = True
+    face_consent: RosterConsent | None = None
+    gates: Annotated[list[Id], Field(max_length=64)] | None = Field(
+        default=None, description="Gates this resident may pass; None means every gate."
+    )
+    credentials: Annotated[list[RosterCredential], Field(max_length=16)] = []
+    care_recipient: bool = False
+
+
+class RosterUpdate(Message):
+    """Versioned roster for one edge: a full snapshot, or a delta on ``base_version``."""
+
+    KIND: ClassVar[str] = "roster_update"
+    MAX_BYTES: ClassVar[int] = 8 * 1024 * 1024
+    type: Literal["roster_update"] = "roster_update"
+    edge_id: Id
+    roster_version: Annotated[int, Field(ge=1)]
+    base_version: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="None for a full snapshot; else the version this delta is on."
+    )
+    residents: Annotated[list[RosterResident], Field(max_length=50_000)] = []
+    removed: Annotated[list[Id], Field(max_length=50_000)] = []
+
+
+class EnrolmentInvitation(Message):
+    KIND: ClassVar[str] = "enrolment_invitation"
+    type: Literal["enrolment_invitation"] = "enrolment_invitation"
+    edge_id: Id
+    resident_id: Id
+    consent_id: Id
+    code_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="sha256 of the one-time code the resident presents; the code stays with them."
+    )
+    expires_at: UtcTime
+
+
+class ErasureReason(StrEnum):
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    MOVED_OUT = "moved_out"
+    REQUESTED = "requested"
+
+
+class ErasureCommand(Message):
+    KIND: ClassVar[str] = "erasure_command"
+    type: Literal["erasure_command"] = "erasure_command"
+    edge_id: Id
+    resident_id: Id
+    reason: ErasureReason
+
+
+class AlertSuppression(Message):
+    """After a visit found no change: do not raise ``kind`` for ``house_id`` until ``until``."""
+
+    KIND: ClassVar[str] = "alert_suppression"
+    type: Literal["alert_suppression"] = "alert_suppression"
+    edge_id: Id
+    house_id: Id
+    kind: AlertKind
+    until: UtcTime
+
+
+# -------------------------------------------------------------------------------- hub -> worker
+
+
+class TaskState(StrEnum):
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    VISITED = "visited"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class WorkerTask(Message):
+    """A house-visit task as the worker sees it; ``revision`` grows with every change."""
+
+    KIND: ClassVar[str] = "worker_task"
+    type: Literal["worker_task"] = "worker_task"
+    task_id: Id
+    worker_id: Id
+    revision: Annotated[int, Field(ge=1)]
+    state: TaskState
+    kind: AlertKind
+    house_id: Id
+    address: Annotated[str, Field(max_length=200)] = ""
+    due_at: UtcTime
+    summary: Annotated[str, Field(max_length=500)] = ""
+
+
+ALL_MESSAGES: tuple[type[Message], ...] = (
+    EdgeEvent,
+    EdgeAlert,
+    EdgeStatus,
+    RosterAck,
+    EnrolmentConfirmation,
+    ErasureConfirmation,
+    HubAck,
+    RosterUpdate,
+    EnrolmentInvitation,
+    ErasureCommand,
+    AlertSuppression,
+    WorkerTask,
+)
+BY_KIND: dict[str, type[Message]] = {m.KIND: m for m in ALL_MESSAGES}
+
+
+def new_fields() -> dict[str, Any]:
+    """``id`` and ``ts`` for a message written now."""
+    from gridgate_wire.uuid7 import uuid7
+
+    return {"id": uuid7(), "ts": utc_now()}

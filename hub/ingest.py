@@ -1,0 +1,239 @@
+"""Idempotent ingest of edge messages.
+
+The MQTT thread only queues what arrives. One writer thread takes batches, validates each
+message (invalid ones go to the dead-letter table with the reason), inserts with the uniqueness
+key (edge id, message id) so a duplicate is a no-op, commits, and only then publishes the
+application ack to each edge and sends the MQTT-level acks (``manual_ack``). A crash before the
+commit therefore leaves the messages with the broker and the edge, to be delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, case, select, update
+
+from gridgate_core.mqtt import Incoming, MqttLink
+from gridgate_wire import (
+    Channel,
+    DecodeError,
+    EdgeMessage,
+    EdgeStatus,
+    HubAck,
+    decode_from_topic,
+    encode,
+    hub_topic,
+    new_fields,
+)
+from hub.store.db import insert_ignoring_duplicates
+from hub.store.schema import dead_letters, edge_messages, edges
+
+_LOGGER = logging.getLogger(__name__)
+_DEAD_LETTER_HEAD = 4096
+
+
+@dataclass
+class IngestStats:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    acks_sent: int = 0
+    acked_deliveries: int = 0
+
+
+class Ingestor:
+    def __init__(self, engine: Engine, *, batch_max: int = 500, batch_wait_ms: int = 20) -> None:
+        self._engine = engine
+        self._batch_max = batch_max
+        self._batch_wait_s = batch_wait_ms / 1000
+        self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.link: MqttLink | None = None
+        self.stats = IngestStats()
+        self.committed = threading.Condition()
+
+    def attach(self, link: MqttLink) -> None:
+        self.link = link
+
+    def on_message(self, incoming: Incoming) -> None:
+        """MQTT-thread callback: queue only."""
+        self._inbox.put(incoming)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _take_batch(self) -> list[Incoming]:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self._batch_wait_s
+        while len(batch) < self._batch_max:
+            left = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self._inbox.get(timeout=left) if left > 0 else self._inbox.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            if not batch:
+                continue
+            try:
+                self._process(batch)
+            except Exception:
+                # Database unavailable: nothing was acked, so the broker will redeliver after we
+                # reconnect; keep these in memory and retry rather than lose them.
+                _LOGGER.exception("ingest batch of %d failed; retrying", len(batch))
+                for item in batch:
+                    self._inbox.put(item)
+                self._stop.wait(1.0)
+
+    def _process(self, batch: list[Incoming]) -> None:
+        now = datetime.now(UTC)
+        rows: list[dict[str, object]] = []
+        statuses: list[EdgeStatus] = []
+        bad: list[dict[str, object]] = []
+        for item in batch:
+            try:
+                message = _decode_edge_message(item)
+            except DecodeError as exc:
+                bad.append(
+                    {
+                        "received_at": now,
+                        "topic": item.topic[:256],
+                        "field": exc.field[:128],
+                        "reason": exc.reason,
+                        "size": len(item.payload),
+                        "payload_head": item.payload[:_DEAD_LETTER_HEAD],
+                    }
+                )
+                continue
+            if isinstance(message, EdgeStatus):
+                statuses.append(message)
+                continue
+            rows.append(
+                {
+                    "edge_id": message.edge_id,
+                    "msg_id": str(message.id),
+                    "kind": message.KIND,
+                    "seq": message.seq,
+                    "ts": message.ts,
+                    "received_at": now,
+                    "payload": item.payload.decode(),
+                }
+            )
+        stored = self._commit(rows, statuses, bad)
+        self._acknowledge(batch, rows)
+        self.stats.received += len(batch)
+        self.stats.stored += stored
+        self.stats.duplicates += len(rows) - stored
+        self.stats.dead_letters += len(bad)
+        self.stats.batches += 1
+        with self.committed:
+            self.committed.notify_all()
+        for record in bad:
+            _LOGGER.warning(
+                "dead letter on %s: %s: %s", record["topic"], record["field"], record["reason"]
+            )
+
+    def _commit(
+        self,
+        rows: list[dict[str, object]],
+        statuses: list[EdgeStatus],
+        bad: list[dict[str, object]],
+    ) -> int:
+        stored = 0
+        insert = insert_ignoring_duplicates(self._engine, edge_messages)
+        with self._engine.begin() as conn:
+            per_edge: dict[str, list[int]] = defaultdict(list)
+            for row in rows:
+                result = conn.execute(insert, row)
+                if result.rowcount:
+                    stored += 1
+                    per_edge[str(row["edge_id"])].append(int(row["seq"]))  # type: ignore[call-overload]
+            edge_ids = set(per_edge) | {s.edge_id for s in statuses}
+            known = set(conn.scalars(select(edges.c.edge_id).where(edges.c.edge_id.in_(edge_ids))))
+            for edge_id in edge_ids - known:
+                conn.execute(
+                    insert_ignoring_duplicates(self._engine, edges),
+                    {
+                        "edge_id": edge_id,
+                        "max_seq": 0,
+                        "received": 0,
+                        "state": "unknown",
+                        "outbox_depth": 0,
+                        "software": "",
+                    },
+                )
+            for edge_id, seqs in per_edge.items():
+                conn.execute(
+                    update(edges)
+                    .where(edges.c.edge_id == edge_id)
+                    .values(
+                        received=edges.c.received + len(seqs),
+                        max_seq=case(
+                            (edges.c.max_seq < max(seqs), max(seqs)), else_=edges.c.max_seq
+                        ),
+                    )
+                )
+            for status in statuses:
+                conn.execute(
+                    update(edges)
+                    .where(edges.c.edge_id == status.edge_id)
+                    .values(
+                        state=status.state.value,
+                        last_status_at=status.ts,
+                        outbox_depth=status.outbox_depth,
+                        software=status.software,
+                    )
+                )
+            if bad:
+                conn.execute(dead_letters.insert(), bad)
+        return stored
+
+    def _acknowledge(self, batch: list[Incoming], rows: list[dict[str, object]]) -> None:
+        link = self.link
+        if link is None:
+            return
+        per_edge: dict[str, dict[str, None]] = defaultdict(dict)
+        for row in rows:
+            per_edge[str(row["edge_id"])][str(row["msg_id"])] = None
+        self.stats.acked_deliveries += len(rows)
+        for edge_id, unique in per_edge.items():
+            ids = list(unique)
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                ack = HubAck.model_validate({**new_fields(), "edge_id": edge_id, "acked": chunk})
+                link.publish(hub_topic(edge_id, Channel.ACK), encode(ack), qos=1)
+                self.stats.acks_sent += 1
+        for item in batch:
+            if item.qos > 0:
+                link.ack(item.mid, item.qos)
+
+
+def _decode_edge_message(item: Incoming) -> EdgeMessage | EdgeStatus:
+    message = decode_from_topic(item.topic, item.payload)
+    if not isinstance(message, EdgeMessage | EdgeStatus):
+        raise DecodeError("topic", "the hub only ingests edge-to-hub channels")
+    return message

@@ -1,0 +1,52 @@
+"""The hub process: database, MQTT link and ingest, wired together."""
+
+from __future__ import annotations
+
+import logging
+
+from gridgate_core.mqtt import MqttLink, settings_from_config
+from gridgate_wire import EDGE_CHANNELS, edge_subscription
+from hub.config import HubConfig
+from hub.ingest import Ingestor
+from hub.store.db import create_schema, make_engine
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class HubService:
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.engine = make_engine(config.database)
+        create_schema(self.engine)
+        self.ingestor = Ingestor(
+            self.engine,
+            batch_max=config.ingest.batch_max,
+            batch_wait_ms=config.ingest.batch_wait_ms,
+        )
+        shared = config.ingest.shared_subscription
+        subscriptions = [(edge_subscription(ch, shared=shared), 1) for ch in sorted(EDGE_CHANNELS)]
+        settings = settings_from_config(
+            config.mqtt,
+            config.instance_id,
+            subscriptions=subscriptions,
+            manual_ack=True,
+            max_inflight=1000,
+            end_session_on_stop=True,
+        )
+        self.link = MqttLink(settings, on_message=self.ingestor.on_message)
+        self.ingestor.attach(self.link)
+
+    def start(self) -> None:
+        _LOGGER.info(
+            "hub %s starting (database %s)",
+            self.config.instance_id,
+            self.engine.url.render_as_string(),
+        )
+        self.ingestor.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.ingestor.stop()
+        self.engine.dispose()
+        _LOGGER.info("hub %s stopped", self.config.instance_id)

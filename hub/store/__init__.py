@@ -1,0 +1,1 @@
+"""Hub persistence (SQLAlchemy Core: SQLite embedded, PostgreSQL in production)."""

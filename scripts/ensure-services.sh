@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what `make test` and `make demo` need from Debian when it is missing (root only).
+# Mosquitto is started by the tests themselves, on a free loopback port.
+set -euo pipefail
+
+need_apt=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing ${need_apt[*]} with apt-get"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+        # The Debian package may start a broker on 1883; the tests use their own ports.
+    else
+        echo "missing: ${need_apt[*]}; install them (apt-get install ${need_apt[*]}) and retry" >&2
+        exit 1
+    fi
+fi

@@ -1,0 +1,44 @@
+"""`make demo` starts everything, shows messages flowing, and Ctrl-C stops it all cleanly."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_demo_runs_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "scripts/demo.py", "--duration", "0", "--workdir", str(tmp_path / "d")],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "[timeline] hub stored edge_event seq=3" in line:
+            break
+    else:
+        proc.kill()
+        raise AssertionError("demo showed no events:\n" + "".join(lines))
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    text = "".join(lines) + out
+    assert proc.returncode == 0, text
+    assert "is online" in text
+    assert "all processes stopped cleanly" in text
+    assert "Traceback" not in text
+    # Nothing the demo started is left running.
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "d")], capture_output=True, text=True, check=False
+    )
+    assert leftovers.stdout.strip() == ""

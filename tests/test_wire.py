@@ -1,0 +1,177 @@
+"""The wire contract: round trips and strict rejection."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from pydantic import BaseModel
+
+from gridgate_wire import (
+    ALL_MESSAGES,
+    Channel,
+    DecodeError,
+    EdgeEvent,
+    HubAck,
+    PayloadTooLarge,
+    RosterUpdate,
+    TopicError,
+    UnknownSchemaVersion,
+    decode,
+    decode_from_topic,
+    edge_subscription,
+    edge_topic,
+    encode,
+    hub_topic,
+    new_fields,
+    parse_topic,
+    utc_now,
+    uuid7,
+)
+from gridgate_wire.uuid7 import uuid7_time_ms
+from tests.test_protocol_doc import doc_examples
+
+
+def event(**over: object) -> EdgeEvent:
+    fields: dict[str, object] = {
+        **new_fields(),
+        "edge_id": "edge-1",
+        "seq": 7,
+        "occurred_at": utc_now(),
+        "gate": "north",
+        "direction": "in",
+        "method": "face",
+        "subject": "resident",
+        "resident_id": "R1",
+        "score": 0.7,
+        "quality": 0.9,
+        "decision": "grant",
+    }
+    fields.update(over)
+    return EdgeEvent.model_validate(fields)
+
+
+def mutate(message: EdgeEvent, **changes: object) -> bytes:
+    raw = json.loads(encode(message))
+    for key, value in changes.items():
+        if value is ...:
+            del raw[key]
+        else:
+            raw[key] = value
+    return json.dumps(raw).encode()
+
+
+def test_every_kind_round_trips() -> None:
+    examples = doc_examples()
+    assert {m.KIND for m in ALL_MESSAGES} <= {e["type"] for e in examples}
+    by_kind = {m.KIND: m for m in ALL_MESSAGES}
+    for raw in examples:
+        kind = by_kind[raw["type"]]
+        message = decode(json.dumps(raw).encode(), kind)
+        assert decode(encode(message), kind) == message
+
+
+def test_uuid7_is_version_7_and_monotonic() -> None:
+    ids = [uuid7() for _ in range(10_000)]
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids, key=lambda u: u.int)
+    assert len(set(ids)) == len(ids)
+    assert abs(uuid7_time_ms(ids[0]) / 1000 - utc_now().timestamp()) < 5
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"seq": ...}, "seq"),
+        ({"seq": "7"}, "seq"),
+        ({"seq": True}, "seq"),
+        ({"seq": 0}, "seq"),
+        ({"score": "0.7"}, "score"),
+        ({"score": 1.5}, "score"),
+        ({"direction": "sideways"}, "direction"),
+        ({"ts": "2026-01-01T08:00:00+08:00"}, "ts"),
+        ({"ts": "2026-01-01T08:00:00"}, "ts"),
+        ({"id": str(uuid.uuid4())}, "id"),
+        ({"face_image": "AAAA"}, "face_image"),
+        ({"edge_id": "edge 1/#"}, "edge_id"),
+    ],
+)
+def test_rejections_name_the_field(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode(mutate(event(), **changes), EdgeEvent)
+    assert info.value.field == field
+
+
+def test_unknown_version_is_rejected() -> None:
+    with pytest.raises(UnknownSchemaVersion) as info:
+        decode(mutate(event(), v=2), EdgeEvent)
+    assert info.value.field == "v"
+    with pytest.raises(UnknownSchemaVersion):
+        decode(mutate(event(), v="1"), EdgeEvent)
+
+
+def test_wrong_kind_and_garbage() -> None:
+    with pytest.raises(DecodeError) as info:
+        decode(encode(event()), HubAck)
+    assert info.value.field == "type"
+    for junk in (b"", b"\xff\xfe", b"[1,2]", b"null", b'{"type": "edge_event"'):
+        with pytest.raises(DecodeError):
+            decode(junk, EdgeEvent)
+
+
+def test_oversized_payload_rejected_before_parsing() -> None:
+    big = b'{"type": "edge_event", "pad": "' + b"x" * (EdgeEvent.MAX_BYTES + 1) + b'"}'
+    with pytest.raises(PayloadTooLarge):
+        decode(big, EdgeEvent)
+    # A roster may be far larger than an event.
+    assert RosterUpdate.MAX_BYTES > EdgeEvent.MAX_BYTES
+
+
+def test_topic_tree_and_sender_check() -> None:
+    topic = edge_topic("edge-1", Channel.EVENT)
+    assert topic == "gridgate/v1/edge/edge-1/event"
+    assert parse_topic(topic).party_id == "edge-1"
+    assert decode_from_topic(topic, encode(event())).id  # matches
+    with pytest.raises(DecodeError) as info:
+        decode_from_topic(edge_topic("edge-2", Channel.EVENT), encode(event()))
+    assert info.value.field == "edge_id"
+    with pytest.raises(DecodeError):
+        decode_from_topic("gridgate/v1/edge/edge-1/nonsense", encode(event()))
+    with pytest.raises(TopicError):
+        edge_topic("edge/+", Channel.EVENT)
+    with pytest.raises(TopicError):
+        hub_topic("edge-1", Channel.EVENT)
+    assert edge_subscription(Channel.EVENT, shared=True).startswith("$share/")
+
+
+def test_hub_ack_bounds() -> None:
+    HubAck(**new_fields(), edge_id="e", acked=[uuid7()])
+    with pytest.raises(ValueError, match="acked"):
+        HubAck(**new_fields(), edge_id="e", acked=[])
+
+
+def test_messages_hold_no_biometric_field() -> None:
+    """No schema can carry an image or a template: no such names, no bytes or float arrays."""
+    forbidden = ("image", "photo", "embedding", "vector", "descriptor", "jpeg", "frame")
+
+    def check(model: type[BaseModel], path: str) -> None:
+        for name, field in model.model_fields.items():
+            assert not any(word in name for word in forbidden), f"{path}.{name}"
+            text = repr(field.annotation)
+            assert "bytes" not in text, f"{path}.{name}"
+            assert "list[float]" not in text, f"{path}.{name}"
+            for arg in (*getattr(field.annotation, "__args__", ()), field.annotation):
+                inner = getattr(arg, "__args__", (arg,))
+                for sub in inner:
+                    if isinstance(sub, type) and issubclass(sub, BaseModel):
+                        check(sub, f"{path}.{name}")
+
+    for kind in ALL_MESSAGES:
+        check(kind, kind.KIND)
+
+
+def test_times_are_utc() -> None:
+    later = utc_now() + timedelta(hours=1)
+    assert event(occurred_at=later).occurred_at.utcoffset() == timedelta(0)
