@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
+from edge_agent.vision.config import EngineConfig
+from edge_agent.vision.pipeline_config import PipelineConfig
 from gridgate_core.config import LoggingConfig, MqttConfig, StrictModel
 from gridgate_wire.messages import Id
 
@@ -49,6 +51,12 @@ class EdgeConfig(StrictModel):
         description="Where the event store and gallery live (must be on persistent storage).",
     )
     mqtt: MqttConfig = Field(default_factory=MqttConfig, description="Broker connection.")
+    engine: EngineConfig = Field(
+        default_factory=EngineConfig, description="Face detector, embedder and quality floors."
+    )
+    pipeline: PipelineConfig = Field(
+        default_factory=PipelineConfig, description="Tracking and frame selection per camera."
+    )
     outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable outbox.")
     retention: RetentionConfig = Field(
         default_factory=RetentionConfig, description="Retention of local personal data."

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -40,7 +40,10 @@ def add_config_arguments(parser: argparse.ArgumentParser, default: Path) -> None
     )
 
 
-def build_parser(prog: str, description: str, default_config: Path) -> argparse.ArgumentParser:
+def build_parser(
+    prog: str, description: str, default_config: Path
+) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
+    """The common parser and its sub-command group, to which a deployable adds its own."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_config_arguments(parser, default_config)
@@ -48,7 +51,7 @@ def build_parser(prog: str, description: str, default_config: Path) -> argparse.
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run the service until SIGTERM or Ctrl-C")
     add_config_arguments(run, default_config)
-    return parser
+    return parser, sub
 
 
 def load_or_report(path: Path, model: type[C]) -> C | None:
@@ -93,13 +96,12 @@ def serve(config: C, make: Callable[[C], Service], logging_config: LoggingConfig
 
 
 def standard_main(
-    argv: Sequence[str] | None,
+    args: argparse.Namespace,
     parser: argparse.ArgumentParser,
     model: type[C],
     make: Callable[[C], Service],
     logging_of: Callable[[C], LoggingConfig],
 ) -> int:
-    args = parser.parse_args(argv)
     if args.validate_config:
         return validate_only(args.config, model)
     if args.command != "run":

@@ -13,5 +13,9 @@ DEFAULT_CONFIG = Path("/etc/gridgate/hub.yaml")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser("gridgate-hub", "gridgate hub: ingest, registry, tasks", DEFAULT_CONFIG)
-    return standard_main(argv, parser, HubConfig, HubService, lambda c: c.logging)
+    parser, _ = build_parser(
+        "gridgate-hub", "gridgate hub: ingest, registry, tasks", DEFAULT_CONFIG
+    )
+    return standard_main(
+        parser.parse_args(argv), parser, HubConfig, HubService, lambda c: c.logging
+    )

@@ -35,3 +35,45 @@ def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared ONNX fixtures, imported through the product's own checked import."""
+    need_shared(SHARED_MODELS)
+    from edge_agent.vision.models import import_model
+
+    target = tmp_path_factory.mktemp("models")
+    for name in (
+        "face_detection_yunet_2023mar.onnx",
+        "scrfd_500m_kps.onnx",
+        "mobilefacenet_128.onnx",
+    ):
+        import_model(SHARED_MODELS / name, target)
+    return target
+
+
+def _embedded(engine: str, models: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
+    need_shared(LFW)
+    from edge_agent.vision.evaluation import embed_dataset
+    from edge_agent.vision.presets import preset_config
+
+    cache = os.environ.get("GRIDGATE_TEST_CACHE")
+    config = preset_config(engine, models)
+    return embed_dataset(
+        LFW,
+        config,
+        processes=2,
+        cache_dir=Path(cache) if cache else tmp_path_factory.mktemp(f"emb-{engine}"),
+    )
+
+
+@pytest.fixture(scope="session")
+def lfw_dlib(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """Every lfw-dev photo embedded by the default dlib engine (minutes; computed once)."""
+    return _embedded("dlib", models_dir, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def lfw_onnx(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
+    return _embedded("onnx", models_dir, tmp_path_factory)

@@ -1,0 +1,46 @@
+"""A detector and an embedder, with quality assessment: the face engine the edge runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from edge_agent.vision.config import EngineConfig
+from edge_agent.vision.detectors import Detector, create_detector
+from edge_agent.vision.embedders import Embedder, create_embedder
+from edge_agent.vision.quality import Quality, assess
+from edge_agent.vision.types import EngineInfo, Face, Frame, Vector
+
+
+class FaceEngine:
+    def __init__(self, detector: Detector, embedder: Embedder, config: EngineConfig) -> None:
+        self.detector = detector
+        self.embedder = embedder
+        self.config = config
+        self.info = EngineInfo(
+            name=f"{detector.name}+{embedder.name}",
+            dimension=embedder.dimension,
+            metric="cosine",
+            detector=detector.name,
+            embedder=embedder.name,
+            model_sha256=embedder.model_sha256,
+        )
+
+    def detect(self, frame: Frame) -> list[Face]:
+        return self.detector.detect(frame)
+
+    def embed(self, frame: Frame, face: Face) -> Vector:
+        return self.embedder.embed(frame, face)
+
+    def embed_many(self, frame: Frame, faces: Sequence[Face]) -> list[Vector]:
+        return self.embedder.embed_many(frame, faces)
+
+    def quality(self, frame: Frame, face: Face) -> Quality:
+        return assess(frame, face, self.config.quality)
+
+
+def build_engine(config: EngineConfig) -> FaceEngine:
+    return FaceEngine(
+        create_detector(config.detector, config.models_dir),
+        create_embedder(config.embedder, config.models_dir),
+        config,
+    )

@@ -1,0 +1,124 @@
+"""The per-camera face pipeline sized for two CPU cores.
+
+capture -> motion gate -> detect -> track -> quality -> embed (only what helps) -> fuse.
+
+Most hobby loops detect at full resolution with upsampling and embed every face in every frame.
+Here detection runs on a scaled-down frame, a quiet scene skips detection, and a track embeds
+only its few best-quality frames and stops once it has decided; the decision uses the fused
+embedding of those frames rather than a single one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge_agent.vision.engine import FaceEngine
+from edge_agent.vision.pipeline_config import PipelineConfig
+from edge_agent.vision.tracking import EntryLine, Sample, Track, Tracker
+from edge_agent.vision.types import Frame, Vector
+from gridgate_wire import PassageDirection
+
+
+@dataclass(frozen=True, slots=True)
+class TrackDecision:
+    """What a track offers for one identity decision."""
+
+    track_id: int
+    embedding: Vector
+    quality: float
+    samples: int
+    direction: PassageDirection
+    first_frame: int
+    decided_frame: int
+
+
+class FacePipeline:
+    def __init__(
+        self,
+        engine: FaceEngine,
+        config: PipelineConfig | None = None,
+        entry_line: EntryLine | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config or PipelineConfig()
+        self.entry_line = entry_line
+        split = self.config.appearance_split
+        if split is None and engine.embedder.thresholds is not None:
+            split = engine.embedder.thresholds.accept
+        self.tracker = Tracker(
+            max_age_frames=self.config.max_age_frames,
+            keep_best=self.config.keep_best,
+            appearance_split=split,
+        )
+        self._previous: np.ndarray | None = None
+        self.frames = 0
+        self.detections = 0
+        self.embeddings = 0
+        self.skipped = 0
+
+    def _quiet(self, frame: Frame) -> bool:
+        small = cv2.cvtColor(
+            cv2.resize(frame, (160, 90), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+        )
+        previous, self._previous = self._previous, small
+        if previous is None or self.tracker.active:
+            return False
+        return float(cv2.absdiff(small, previous).mean()) < self.config.motion_threshold
+
+    def process(self, frame: Frame, frame_index: int | None = None) -> list[TrackDecision]:
+        """Feed one frame; returns the decisions that became ready."""
+        index = self.frames if frame_index is None else frame_index
+        self.frames += 1
+        if self._quiet(frame):
+            self.skipped += 1
+            return self._finish(self.tracker.expire(index), index)
+        faces = self.engine.detect(frame)
+        self.detections += 1
+        assigned = self.tracker.update(index, faces)
+        wanted = []
+        for track, face in assigned:
+            check = track.recheck and bool(track.samples)
+            if not check and (track.decided or track.embeds >= self.config.max_embeds_per_track):
+                continue
+            quality = self.engine.quality(frame, face)
+            if not quality.acceptable:
+                continue
+            if check or track.wants_sample(quality.score, self.config.keep_best):
+                wanted.append((track, face, quality.score))
+        vectors = self.engine.embed_many(frame, [face for _, face, _ in wanted])
+        self.embeddings += len(vectors)
+        ready: list[TrackDecision] = []
+        for (track, face, score), vector in zip(wanted, vectors, strict=True):
+            owner = self.tracker.add_sample(track, face, Sample(score, vector, index))
+            if len(owner.samples) >= self.config.samples_to_decide and not owner.decided:
+                ready += self._decide([owner], index)
+        return ready + self._finish(self.tracker.expire(index), index)
+
+    def _decide(self, tracks: list[Track], index: int) -> list[TrackDecision]:
+        out = []
+        for track in tracks:
+            embedding = track.fused()
+            if track.decided or embedding is None:
+                continue
+            track.decided = True
+            out.append(
+                TrackDecision(
+                    track.track_id,
+                    embedding,
+                    track.best_quality,
+                    len(track.samples),
+                    track.direction(self.entry_line),
+                    track.first_frame,
+                    index,
+                )
+            )
+        return out
+
+    def _finish(self, tracks: list[Track], index: int) -> list[TrackDecision]:
+        return self._decide(tracks, index)
+
+    def flush(self) -> list[TrackDecision]:
+        return self._decide(self.tracker.flush(), self.frames)

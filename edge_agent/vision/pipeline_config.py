@@ -1,0 +1,34 @@
+"""Configuration of the per-camera face pipeline."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from gridgate_core.config import StrictModel
+
+
+class PipelineConfig(StrictModel):
+    samples_to_decide: int = Field(
+        default=3, ge=1, le=10, description="Good frames a track needs before it decides."
+    )
+    max_embeds_per_track: int = Field(
+        default=6, ge=1, le=50, description="Most embeddings computed for one track."
+    )
+    keep_best: int = Field(default=5, ge=1, le=20, description="Best samples a track keeps.")
+    max_age_frames: int = Field(
+        default=5, ge=1, le=300, description="Frames without a detection before a track ends."
+    )
+    motion_threshold: float = Field(
+        default=2.0,
+        ge=0,
+        description="Mean absolute grey change (0-255) below which a quiet frame is skipped.",
+    )
+    appearance_split: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description=(
+            "Start a new track when a sample's similarity to its track falls below this; "
+            "None: the embedder's calibrated accept threshold."
+        ),
+    )
