@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from _common import emit, stamp
 
-from edge_agent.gallery.index import IndexConfig, build_snapshot
+from edge_agent.gallery.index import IndexConfig, apply_threads, build_snapshot
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -73,8 +73,10 @@ def main() -> int:
     parser.add_argument("--dims", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--no-hnsw", dest="hnsw", action="store_false")
+    parser.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    apply_threads(IndexConfig(search_threads=args.threads))
     rng = np.random.default_rng(0)
     rows = []
     for dim in args.dims:

@@ -29,6 +29,26 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gallery(args: argparse.Namespace) -> int:
+    from edge_agent.gallery.crypto import generate_key, load_key
+    from edge_agent.gallery.errors import GalleryError
+    from edge_agent.gallery.persist import rotate_key
+
+    try:
+        if args.gallery_command == "new-key":
+            key = generate_key(args.path)
+            print(f"wrote a new template key {key.key_id} to {args.path} (mode 0600)")  # noqa: T201
+            return 0
+        rotated = rotate_key(args.store_dir, load_key(args.old_key), load_key(args.new_key))
+    except (GalleryError, FileExistsError) as exc:
+        print(f"gridgate-edge gallery {args.gallery_command}: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    for path in rotated:
+        print(f"re-encrypted {path}")  # noqa: T201
+    print("done: install the new key and retire the old one")  # noqa: T201
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser, sub = build_parser(
         "gridgate-edge", "gridgate edge agent for one residential compound", DEFAULT_CONFIG
@@ -42,7 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer.add_argument(
         "--models-dir", type=Path, default=Path("models"), help="destination (default: models/)"
     )
+    gallery = sub.add_parser("gallery", help="template key management")
+    gallery_sub = gallery.add_subparsers(dest="gallery_command", required=True)
+    new_key = gallery_sub.add_parser("new-key", help="create a template encryption key file")
+    new_key.add_argument("path", type=Path)
+    rotate = gallery_sub.add_parser(
+        "rotate-key", help="re-encrypt the gallery and stranger store under a new key"
+    )
+    rotate.add_argument("--store-dir", type=Path, required=True, help="folder of the stores")
+    rotate.add_argument("--old-key", type=Path, required=True)
+    rotate.add_argument("--new-key", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "gallery":
+        return _gallery(args)
     if args.command == "models":
         configure_logging("WARNING")
         logging.getLogger("edge_agent").setLevel(logging.INFO)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
+from edge_agent.access.actuators import ActuatorConfig, LogActuatorConfig
+from edge_agent.cameras.config import CameraConfig
+from edge_agent.gallery.index import IndexConfig
 from edge_agent.vision.config import EngineConfig
 from edge_agent.vision.pipeline_config import PipelineConfig
-from gridgate_core.config import LoggingConfig, MqttConfig, StrictModel
+from gridgate_core.config import LoggingConfig, MqttConfig, SecretName, StrictModel
+from gridgate_wire import CredentialKind, PassageDirection
 from gridgate_wire.messages import Id
 
 
@@ -43,6 +48,52 @@ class DemoSourceConfig(StrictModel):
     interval_s: float = Field(default=1.0, gt=0, description="Seconds between passages.")
 
 
+class GalleryConfig(StrictModel):
+    key_file: Path | None = Field(
+        default=None,
+        description="File holding the template key (32 bytes, hex); None: the systemd credential.",
+    )
+    key_credential: SecretName = Field(
+        default="gallery_key", description="systemd credential name of the template key."
+    )
+    stranger_retention_days: int = Field(
+        default=30, ge=1, le=365, description="Strangers unseen this long are deleted."
+    )
+    index: IndexConfig = Field(default_factory=IndexConfig, description="FAISS index settings.")
+
+
+class DoorConfig(StrictModel):
+    gate: Id = Field(description="Gate whose door this actuator opens.")
+    actuator: ActuatorConfig = Field(
+        default_factory=LogActuatorConfig, description="How the door is opened."
+    )
+    open_s: float = Field(default=5.0, gt=0, le=60, description="Seconds the door stays open.")
+
+
+class HttpConfig(StrictModel):
+    enabled: bool = Field(default=True, description="Serve health, metrics and credentials.")
+    bind: str = Field(
+        default="127.0.0.1", description="Address to listen on (the LAN address for readers)."
+    )
+    port: int = Field(default=8480, ge=0, le=65535, description="TCP port (0: any free port).")
+    token_secret: SecretName | None = Field(
+        default=None, description="Secret that readers must send as X-Gridgate-Token."
+    )
+
+
+class ReaderConfig(StrictModel):
+    type: Literal["line"] = Field(
+        default="line", description="A reader that writes one credential per line (USB/serial)."
+    )
+    path: Path = Field(description="Device or pipe it writes to.")
+    kind: CredentialKind = Field(description="What it reads: card, qr or pin.")
+    gate: Id = Field(description="Gate it stands at.")
+    lane: int = Field(default=0, ge=0, le=255, description="Lane.")
+    direction: PassageDirection = Field(
+        default=PassageDirection.IN, description="Direction of passages through it."
+    )
+
+
 class EdgeConfig(StrictModel):
     edge_id: Id = Field(description="This edge's id; also its MQTT identity and topic level.")
     compound_id: Id = Field(description="The compound this edge serves.")
@@ -56,6 +107,19 @@ class EdgeConfig(StrictModel):
     )
     pipeline: PipelineConfig = Field(
         default_factory=PipelineConfig, description="Tracking and frame selection per camera."
+    )
+    face_recognition: bool = Field(
+        default=True,
+        description="Recognise faces; off, the gates run on cards, QR codes and PINs only.",
+    )
+    cameras: list[CameraConfig] = Field(default_factory=list, description="Gate cameras.")
+    doors: list[DoorConfig] = Field(default_factory=list, description="Door actuators by gate.")
+    gallery: GalleryConfig = Field(
+        default_factory=GalleryConfig, description="Templates, strangers, encryption key."
+    )
+    http: HttpConfig = Field(default_factory=HttpConfig, description="Local HTTP endpoint.")
+    readers: list[ReaderConfig] = Field(
+        default_factory=list, description="Card, QR and PIN readers."
     )
     outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable outbox.")
     retention: RetentionConfig = Field(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from edge_agent.config import EdgeConfig
 from edge_agent.runtime import EdgeAgent
+from edge_agent.store.events import EventStore
 from gridgate_core.mqtt import LinkSettings, MqttLink
 from gridgate_wire import (
     Channel,
@@ -49,6 +50,8 @@ def edge_config(tmp_path: Path, broker: Mosquitto, edge_id: str = "edge-1") -> E
             "mqtt": {"port": broker.port, "reconnect_max_s": 0.5},
             "outbox": {"ack_timeout_s": 2},
             "status_interval_s": 1,
+            "face_recognition": False,
+            "http": {"port": 0},
         }
     )
 
@@ -138,8 +141,8 @@ def test_duplicates_and_garbage(tmp_path: Path, broker: Mosquitto) -> None:
     hub = HubService(hub_config(tmp_path, broker, "hub-dup"))
     hub.start()
     hub.link.wait_connected(10)
-    agent = EdgeAgent(edge_config(tmp_path, broker, "edge-dup"))
-    event = agent.store.append(
+    store = EventStore(tmp_path / "dup.sqlite3", "edge-dup")
+    event = store.append(
         Channel.EVENT,
         lambda common: EdgeEvent.model_validate(
             {
@@ -154,7 +157,7 @@ def test_duplicates_and_garbage(tmp_path: Path, broker: Mosquitto) -> None:
             }
         ),
     )
-    agent.store.close()
+    store.close()
     raw = LinkSettings(host="127.0.0.1", port=broker.port, client_id="raw-sender")
     sender = MqttLink(raw)
     sender.start()

@@ -274,3 +274,18 @@ def test_enrolment_refuses_duplicates_and_bad_frames(models_dir: Path) -> None:
     mixed = [read_image(photos[n][0]) for n in names] + [read_image(photos[names[2]][1])]
     with pytest.raises(EnrolmentRefused, match="same person"):
         enroller.enrol("R-5", "H-5", "C-5", mixed)
+
+
+def test_cli_key_commands(tmp_path: Path) -> None:
+    from edge_agent.cli import main
+
+    assert main(["gallery", "new-key", str(tmp_path / "old.key")]) == 0
+    assert main(["gallery", "new-key", str(tmp_path / "old.key")]) == 2  # never overwrites
+    assert (tmp_path / "old.key").stat().st_mode & 0o777 == 0o600
+    assert main(["gallery", "new-key", str(tmp_path / "new.key")]) == 0
+    files = StoreFiles(tmp_path / "store", load_key(tmp_path / "old.key"))
+    files.save_gallery(filled(np.random.default_rng(10), residents=3))
+    args = ["--store-dir", str(tmp_path / "store"), "--old-key", str(tmp_path / "old.key")]
+    assert main(["gallery", "rotate-key", *args, "--new-key", str(tmp_path / "new.key")]) == 0
+    reloaded = StoreFiles(tmp_path / "store", load_key(tmp_path / "new.key"))
+    assert reloaded.load(DIM, "test-engine", 0.9).gallery.resident_count == 3

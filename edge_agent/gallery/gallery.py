@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from edge_agent.gallery.index import IndexConfig, Matrix, Snapshot, build_snapshot, updated_snapshot
+from edge_agent.gallery.index import (
+    IndexConfig,
+    Matrix,
+    Snapshot,
+    apply_threads,
+    build_snapshot,
+    updated_snapshot,
+)
 from edge_agent.vision.models import Thresholds
 from edge_agent.vision.types import Vector
 
@@ -68,6 +75,7 @@ class Gallery:
         self.dimension = dimension
         self.engine = engine
         self.index_config = index or IndexConfig()
+        apply_threads(self.index_config)
         self._lock = threading.Lock()
         self._residents: dict[str, Resident] = {}
         self._templates: dict[int, Template] = {}

@@ -1,0 +1,1 @@
+"""Gate decisions, door actuators and non-face credential readers."""

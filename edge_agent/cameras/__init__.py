@@ -1,0 +1,1 @@
+"""Camera sources: RTSP, USB and video files through OpenCV, one capture thread each."""

@@ -1,0 +1,134 @@
+"""The edge's local HTTP endpoint (LAN): health, metrics, credentials and enrolment codes.
+
+    GET  /healthz      200 when the agent is healthy, 503 otherwise; JSON details
+    GET  /metrics      Prometheus text format
+    POST /credential   {"gate", "kind": card|qr|pin, "value", "direction"?, "lane"?}
+    POST /enrol        {"code", "camera"}: a resident presents an enrolment code at a kiosk
+
+Readers authenticate with ``X-Gridgate-Token`` when a token secret is configured. Repeated
+refusals from one address are slowed down (PIN guessing).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+MAX_BODY = 4096
+
+
+class RefusalThrottle:
+    """At most ``limit`` refusals per address per ``window_s``; then 429 until it ages out."""
+
+    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked(self, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            times = self._seen[address]
+            while times and now - times[0] > self.window_s:
+                times.popleft()
+            return len(times) >= self.limit
+
+    def refused(self, address: str) -> None:
+        with self._lock:
+            self._seen[address].append(time.monotonic())
+
+
+class EdgeHttpServer:
+    def __init__(
+        self,
+        bind: str,
+        port: int,
+        health: Callable[[], tuple[bool, dict[str, Any]]],
+        metrics: Callable[[], bytes],
+        credential: Handler,
+        enrol: Handler,
+        token: str | None = None,
+    ) -> None:
+        self.throttle = RefusalThrottle()
+        server = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                _LOGGER.debug("http %s", format % args)
+
+            def _reply(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, status: int, payload: dict[str, Any]) -> None:
+                self._reply(status, json.dumps(payload).encode(), "application/json")
+
+            def do_GET(self) -> None:
+                if self.path == "/healthz":
+                    ok, details = health()
+                    self._json(200 if ok else 503, details)
+                elif self.path == "/metrics":
+                    self._reply(200, metrics(), "text/plain; version=0.0.4")
+                else:
+                    self._json(404, {"error": "not found"})
+
+            def do_POST(self) -> None:
+                address = self.client_address[0]
+                routes = {"/credential": credential, "/enrol": enrol}
+                if self.path not in routes:
+                    self._json(404, {"error": "not found"})
+                    return
+                if server.throttle.blocked(address):
+                    self._json(429, {"error": "too many refusals; wait a minute"})
+                    return
+                if token is not None and not hmac.compare_digest(
+                    self.headers.get("X-Gridgate-Token", ""), token
+                ):
+                    server.throttle.refused(address)
+                    self._json(401, {"error": "missing or wrong X-Gridgate-Token"})
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                if length <= 0 or length > MAX_BODY:
+                    self._json(400, {"error": f"body must be 1-{MAX_BODY} bytes of JSON"})
+                    return
+                try:
+                    body = json.loads(self.rfile.read(length))
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict):
+                    self._json(400, {"error": "body must be a JSON object"})
+                    return
+                status, payload = routes[self.path](body)
+                if status >= 400 or payload.get("decision") == "deny":
+                    server.throttle.refused(address)
+                self._json(status, payload)
+
+        self.httpd = ThreadingHTTPServer((bind, port), RequestHandler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
