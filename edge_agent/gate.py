@@ -86,7 +86,7 @@ class GateWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._door_open_until = 0.0
-        self._frame_times: dict[int, float] = {}
+        self._frame_times: dict[int, tuple[float, float]] = {}  # index -> (scene, read) time
         self._capture: EnrolmentCapture | None = None
         self.outcomes: list[FaceOutcome] = []
         self.frames = 0
@@ -127,8 +127,9 @@ class GateWorker:
             self.metrics.frames_dropped.labels(label).set(self.source.frames_dropped)
             if item is None:
                 if self.source.finished and not self._drained:
+                    last = max((t for t, _ in self._frame_times.values()), default=time.time())
                     for decision in self.pipeline.flush():
-                        self._decide(decision, time.time())
+                        self._decide(decision, last)
                     self._drained = True
                 continue
             try:
@@ -157,7 +158,7 @@ class GateWorker:
                 capture.done.set()
             return  # while enrolling, this camera is a kiosk: no gate decisions
         frame, _, _ = self._crop(item.frame)
-        self._frame_times[item.index] = item.captured_at
+        self._frame_times[item.index] = (item.captured_at, item.read_at)
         for decision in self.pipeline.process(frame, item.index):
             self._decide(decision, item.captured_at)
         if len(self._frame_times) > 1000:
@@ -183,7 +184,7 @@ class GateWorker:
                 None, self.camera.gate, f"unknown face ({identity.reason})"
             )
             subject = SubjectKind.STRANGER
-        now = time.time()
+        now = seen_at  # scene time of the deciding frame
         tailgating = now < self._door_open_until
         if verdict.granted and not tailgating:
             if self.actuator.open(self.door_open_s):
@@ -192,7 +193,7 @@ class GateWorker:
                 verdict = type(verdict)(Decision.DENY, "door actuator failed", verdict.resident)
         if tailgating:
             self.metrics.tailgating.inc()
-        first_seen = self._frame_times.get(decision.first_frame, seen_at)
+        first_seen, first_read = self._frame_times.get(decision.first_frame, (seen_at, time.time()))
         occurred = datetime.fromtimestamp(first_seen, UTC)
         event = self.record(
             occurred_at=occurred,
@@ -210,7 +211,7 @@ class GateWorker:
             tailgating=tailgating,
             stranger_id=stranger_id,
         )
-        latency = max(0.0, time.time() - first_seen)
+        latency = max(0.0, time.time() - first_read)
         self.metrics.decision_latency.observe(latency)
         self.metrics.events.labels("face", verdict.decision.value).inc()
         self.outcomes.append(FaceOutcome(event, latency))

@@ -130,5 +130,7 @@ class EdgeHttpServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        if self._thread is not None:  # shutdown() waits forever if serve_forever never ran
+            self.httpd.shutdown()
+            self._thread.join(5)
         self.httpd.server_close()

@@ -101,7 +101,7 @@ def test_events_reach_hub_once_and_outbox_drains(tmp_path: Path, broker: Mosquit
             seqs = list(conn.scalars(select(edge_messages.c.seq).order_by(edge_messages.c.seq)))
             assert seqs == list(range(1, 301))
             wait_until(lambda: _edge_state(hub) == "online")
-            row = conn.execute(select(edges)).one()
+            row = conn.execute(select(edges).where(edges.c.edge_id == "edge-1")).one()
             assert row.max_seq == 300
             assert row.received == 300
     finally:
@@ -110,9 +110,9 @@ def test_events_reach_hub_once_and_outbox_drains(tmp_path: Path, broker: Mosquit
     hub.stop()
 
 
-def _edge_state(hub: HubService) -> str:
+def _edge_state(hub: HubService, edge_id: str = "edge-1") -> str:
     with hub.engine.connect() as conn:
-        return str(conn.scalar(select(edges.c.state)))
+        return str(conn.scalar(select(edges.c.state).where(edges.c.edge_id == edge_id)))
 
 
 def test_edge_buffers_while_broker_is_down(tmp_path: Path, own_broker: Mosquitto) -> None:
@@ -132,6 +132,9 @@ def test_edge_buffers_while_broker_is_down(tmp_path: Path, own_broker: Mosquitto
         own_broker.start()
         wait_until(lambda: agent.store.outbox_depth() == 0, timeout=40)
         assert count(hub, edge_messages) == 250
+        with hub.engine.connect() as conn:
+            arrival = list(conn.scalars(select(edge_messages.c.seq).order_by(edge_messages.c.pk)))
+        assert arrival == list(range(1, 251))  # exactly once, in sequence order
     finally:
         agent.stop()
         hub.stop()

@@ -26,8 +26,9 @@ _LOGGER = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class CapturedFrame:
     frame: Frame
-    captured_at: float  # time.time()
+    captured_at: float  # scene time (a file read faster than real time gets a paced timeline)
     index: int
+    read_at: float  # wall clock when it was read, for latency
 
 
 class CameraSource:
@@ -99,6 +100,7 @@ class CameraSource:
         backoff = 0.5
         interval = 1.0 / self.config.fps_cap
         index = 0
+        timeline = time.time()
         while not self._stop.is_set():
             capture = self._open()
             if not capture.isOpened():
@@ -131,7 +133,11 @@ class CameraSource:
                         continue  # over the frame-rate cap: read and drop, keep the stream fresh
                     next_due = time.monotonic() + interval
                 self.frames_read += 1
-                self._put(CapturedFrame(np.ascontiguousarray(frame, dtype=np.uint8), now, index))
+                scene_time = now
+                if self.is_file and not self.config.realtime:
+                    scene_time = timeline + index * interval
+                pixels = np.ascontiguousarray(frame, dtype=np.uint8)
+                self._put(CapturedFrame(pixels, scene_time, index, time.time()))
                 index += 1
             capture.release()
             self.connected = False

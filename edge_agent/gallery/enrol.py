@@ -11,7 +11,17 @@ from edge_agent.gallery.errors import EnrolmentRefused
 from edge_agent.gallery.gallery import Gallery
 from edge_agent.vision.engine import FaceEngine
 from edge_agent.vision.models import Thresholds
-from edge_agent.vision.types import Frame, Vector
+from edge_agent.vision.types import Face, Frame, Vector
+
+
+def _dominant(faces: list[Face]) -> Face | None:
+    """The one face clearly closest to the camera (1.5x wider than any other), if any."""
+    if not faces:
+        return None
+    ordered = sorted(faces, key=lambda f: -f.width)
+    if len(ordered) > 1 and ordered[0].width < 1.5 * ordered[1].width:
+        return None
+    return ordered[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +62,12 @@ class Enroller:
         seen = 0
         for frame in frames:
             seen += 1
-            faces = self.engine.detect(frame)
-            if len(faces) != 1:
-                continue  # nobody, or someone else in the picture
-            quality = self.engine.quality(frame, faces[0])
+            face = _dominant(self.engine.detect(frame))
+            if face is None:
+                continue  # nobody, or two people equally close to the camera
+            quality = self.engine.quality(frame, face)
             if quality.acceptable:
-                good.append((quality.score, self.engine.embed(frame, faces[0])))
+                good.append((quality.score, self.engine.embed(frame, face)))
         if len(good) < self.min_frames:
             raise EnrolmentRefused(
                 f"only {len(good)} good frames of {seen}; need {self.min_frames} "

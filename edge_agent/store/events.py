@@ -58,6 +58,40 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 
 @dataclass(frozen=True, slots=True)
+class EventRow:
+    """One passage as the edge stores it (stranger ids included: they never leave the box)."""
+
+    id: str
+    seq: int
+    occurred_at: float
+    gate: str
+    lane: int
+    direction: str
+    method: str
+    subject: str
+    resident_id: str | None
+    stranger_id: str | None
+    house_id: str | None
+    score: float | None
+    quality: float | None
+    decision: str
+    reason: str
+    tailgating: bool
+
+
+_EVENT_COLUMNS = (
+    "id, seq, occurred_at, gate, lane, direction, method, subject, resident_id, stranger_id, "
+    "house_id, score, quality, decision, reason, tailgating"
+)
+
+
+def _event_row(row: tuple[object, ...]) -> EventRow:
+    values = dict(zip(EventRow.__slots__, row, strict=True))
+    values["tailgating"] = bool(values["tailgating"])
+    return EventRow(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxRow:
     seq: int
     msg_id: str
@@ -151,6 +185,35 @@ class EventStore:
                 int(event.tailgating),
             ),
         )
+
+    def events_after(self, seq: int, limit: int = 10_000) -> list[EventRow]:
+        """Passages with a sequence number above ``seq``, oldest first (for the analyser)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - constant column list
+                (seq, limit),
+            ).fetchall()
+        return [_event_row(row) for row in rows]
+
+    def insert_events(self, events: list[EventRow]) -> None:
+        """Bulk-load passages without outbox rows (the simulator feeding the analyser)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES "  # noqa: S608 - constant
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (*(getattr(e, f) for f in EventRow.__slots__[:15]), int(e.tailgating))
+                        for e in events
+                    ],
+                )
+                top = max((e.seq for e in events), default=0)
+                self._db.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'seq'", (top,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # ---------------------------------------------------------------- outbox
 
