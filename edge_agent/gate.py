@@ -28,7 +28,7 @@ from edge_agent.vision.models import Thresholds
 from edge_agent.vision.pipeline import FacePipeline, TrackDecision
 from edge_agent.vision.pipeline_config import PipelineConfig
 from edge_agent.vision.tracking import EntryLine
-from edge_agent.vision.types import Frame
+from edge_agent.vision.types import Frame, Vector
 from gridgate_wire import Decision, EdgeEvent, PassageDirection, PassageMethod, SubjectKind
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class GateWorker:
         line = None
         if camera.entry_line is not None:
             line = EntryLine(camera.entry_line.a, camera.entry_line.b, camera.entry_line.inside)
-        self.pipeline = FacePipeline(engine, pipeline, line)
+        self.pipeline = FacePipeline(engine, pipeline, line, self._confident)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._door_open_until = 0.0
@@ -92,6 +92,9 @@ class GateWorker:
         self.frames = 0
         self._fps_window: list[float] = []
         self._drained = False
+
+    def _confident(self, vector: Vector) -> bool:
+        return self.gallery.identify(vector, self.thresholds).matched
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -109,7 +109,7 @@ class EdgeAgent:
                 self.workers[camera.camera_id] = GateWorker(
                     camera,
                     source,
-                    self.face.engine,
+                    build_engine(config.engine),  # one per camera: engines are not shared
                     self.face.gallery,
                     self.face.strangers,
                     self.face.thresholds,

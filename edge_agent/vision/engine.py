@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from edge_agent.vision.config import EngineConfig
@@ -12,7 +13,14 @@ from edge_agent.vision.types import EngineInfo, Face, Frame, Vector
 
 
 class FaceEngine:
+    """Thread-safe by a lock: OpenCV's DNN nets and dlib's objects are not safe to share.
+
+    Each camera gets an engine of its own (see ``build_engine``) so that cameras do not queue
+    behind one another on a two-core box.
+    """
+
     def __init__(self, detector: Detector, embedder: Embedder, config: EngineConfig) -> None:
+        self._lock = threading.Lock()
         self.detector = detector
         self.embedder = embedder
         self.config = config
@@ -26,13 +34,16 @@ class FaceEngine:
         )
 
     def detect(self, frame: Frame) -> list[Face]:
-        return self.detector.detect(frame)
+        with self._lock:
+            return self.detector.detect(frame)
 
     def embed(self, frame: Frame, face: Face) -> Vector:
-        return self.embedder.embed(frame, face)
+        with self._lock:
+            return self.embedder.embed(frame, face)
 
     def embed_many(self, frame: Frame, faces: Sequence[Face]) -> list[Vector]:
-        return self.embedder.embed_many(frame, faces)
+        with self._lock:
+            return self.embedder.embed_many(frame, faces)
 
     def quality(self, frame: Frame, face: Face) -> Quality:
         return assess(frame, face, self.config.quality)

@@ -10,6 +10,7 @@ embedding of those frames rather than a single one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -41,8 +42,10 @@ class FacePipeline:
         engine: FaceEngine,
         config: PipelineConfig | None = None,
         entry_line: EntryLine | None = None,
+        confident: Callable[[Vector], bool] | None = None,
     ) -> None:
         self.engine = engine
+        self.confident = confident
         self.config = config or PipelineConfig()
         self.entry_line = entry_line
         split = self.config.appearance_split
@@ -93,7 +96,13 @@ class FacePipeline:
         ready: list[TrackDecision] = []
         for (track, face, score), vector in zip(wanted, vectors, strict=True):
             owner = self.tracker.add_sample(track, face, Sample(score, vector, index))
-            if len(owner.samples) >= self.config.samples_to_decide and not owner.decided:
+            if owner.decided:
+                continue
+            enough = len(owner.samples) >= self.config.samples_to_decide
+            early = (
+                self.config.early_accept and self.confident is not None and self.confident(vector)
+            )
+            if enough or early:
                 ready += self._decide([owner], index)
         return ready + self._finish(self.tracker.expire(index), index)
 

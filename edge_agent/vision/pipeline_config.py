@@ -32,3 +32,11 @@ class PipelineConfig(StrictModel):
             "None: the embedder's calibrated accept threshold."
         ),
     )
+    early_accept: bool = Field(
+        default=True,
+        description=(
+            "Decide on the first good frame when it already matches a resident above the "
+            "calibrated threshold (the threshold holds for single images); unknown faces still "
+            "wait for samples_to_decide frames."
+        ),
+    )

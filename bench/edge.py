@@ -1,0 +1,204 @@
+"""Edge agent under load: decision latency and sustained frames/s per camera count and engine,
+and how fast the outbox drains a 100,000-event backlog to a hub that acknowledges.
+
+    python bench/edge.py --json
+
+Cameras are looping 720p video files paced in real time at --fps (as a live camera would be),
+each showing a stream of people from the dataset. Latency is measured from the moment the
+frame in which a face first appeared was read to the moment the gate decision was recorded.
+Frames dropped by a camera's bounded queue show whether analysis keeps up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, stamp
+
+from edge_agent.config import EdgeConfig
+from edge_agent.gallery.crypto import generate_key
+from edge_agent.runtime import EdgeAgent
+from edge_agent.sim.gateclip import plan_clip, render
+from edge_agent.vision.evaluation import list_dataset
+from edge_agent.vision.presets import PRESETS
+from gridgate_core.localbroker import LocalMosquitto
+from gridgate_wire import Channel, EdgeEvent, utc_now
+from hub.config import HubConfig
+from hub.runtime import HubService
+
+
+def make_clip(dataset: Path, path: Path, seed: int, people: int = 10) -> None:
+    by_person: dict[str, list[Path]] = {}
+    for name, p in list_dataset(dataset):
+        by_person.setdefault(name, []).append(p)
+    rng = np.random.default_rng(seed)
+    names = sorted(by_person)
+    chosen = [names[i] for i in rng.choice(len(names), people, replace=False)]
+    plan = plan_clip([(n, by_person[n][0]) for n in chosen], seed=seed, idle_frames=10)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (1280, 720))
+    for frame, _ in render(plan, seed=seed):
+        writer.write(frame)
+    writer.release()
+
+
+def camera_run(args: argparse.Namespace, engine: str, cameras: int, work: Path) -> dict[str, Any]:
+    key = work / f"key-{uuid.uuid4().hex[:6]}"
+    generate_key(key)
+    cams = []
+    for i in range(cameras):
+        clip = work / f"clip{i}.avi"
+        if not clip.exists():
+            make_clip(args.dataset, clip, seed=i)
+        cams.append(
+            {
+                "camera_id": f"cam{i}",
+                "source": str(clip),
+                "gate": f"g{i}",
+                "loop": True,
+                "realtime": True,
+                "fps_cap": args.fps,
+            }
+        )
+    config = EdgeConfig.model_validate(
+        {
+            "edge_id": "bench",
+            "compound_id": "c",
+            "data_dir": str(work / f"edge-{engine}-{cameras}"),
+            "mqtt": {"port": 1},
+            "http": {"enabled": False},
+            "engine": {**PRESETS[engine], "models_dir": str(args.models_dir)},
+            "gallery": {"key_file": str(key)},
+            "cameras": cams,
+        }
+    )
+    agent = EdgeAgent(config)
+    if agent.face is None:
+        raise SystemExit(f"face stack unavailable: {agent.face_problem}")
+    agent.start()
+    time.sleep(args.warmup)
+    start_frames = {c: w.frames for c, w in agent.workers.items()}
+    start_drops = {c: s.frames_dropped for c, s in agent.sources.items()}
+    start_outcomes = {c: len(w.outcomes) for c, w in agent.workers.items()}
+    began = time.monotonic()
+    time.sleep(args.seconds)
+    elapsed = time.monotonic() - began
+    fps = [(w.frames - start_frames[c]) / elapsed for c, w in agent.workers.items()]
+    drops = [s.frames_dropped - start_drops[c] for c, s in agent.sources.items()]
+    latencies = sorted(
+        o.latency_s * 1000
+        for c, w in agent.workers.items()
+        for o in w.outcomes[start_outcomes[c] :]
+    )
+    agent.stop()
+    return {
+        "engine": engine,
+        "cameras": cameras,
+        "target_fps_per_camera": args.fps,
+        "fps_per_camera": [round(f, 2) for f in fps],
+        "frames_dropped": drops,
+        "decisions": len(latencies),
+        "latency_median_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)
+        if latencies
+        else None,
+    }
+
+
+def drain_run(events: int, work: Path) -> dict[str, Any]:
+    broker = LocalMosquitto(work / "broker")
+    broker.start()
+    try:
+        config = EdgeConfig.model_validate(
+            {
+                "edge_id": "drain",
+                "compound_id": "c",
+                "data_dir": str(work / "drain"),
+                "mqtt": {"port": broker.port},
+                "http": {"enabled": False},
+                "face_recognition": False,
+                "outbox": {"max_inflight": 2000},
+            }
+        )
+        agent = EdgeAgent(config)
+        fields = {
+            "occurred_at": utc_now(),
+            "gate": "g",
+            "direction": "in",
+            "method": "card",
+            "subject": "resident",
+            "resident_id": "R1",
+            "decision": "grant",
+        }
+        filled = time.monotonic()
+        for _ in range(events):
+            agent.store.append(Channel.EVENT, lambda c: EdgeEvent.model_validate({**c, **fields}))
+        fill_s = time.monotonic() - filled
+        hub = HubService(
+            HubConfig.model_validate(
+                {
+                    "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
+                    "database": {"url": f"sqlite:///{work}/hub.sqlite3"},
+                    "mqtt": {"port": broker.port},
+                    "ingest": {"batch_max": 2000},
+                }
+            )
+        )
+        hub.start()
+        hub.link.wait_connected(10)
+        began = time.monotonic()
+        agent.start()
+        while agent.store.outbox_depth() > 0 and time.monotonic() - began < 600:
+            time.sleep(0.2)
+        drain_s = time.monotonic() - began
+        left = agent.store.outbox_depth()
+        agent.stop()
+        hub.stop()
+    finally:
+        broker.stop()
+    return {
+        "backlog": events,
+        "commit_rate_per_s": round(events / fill_s),
+        "drain_s": round(drain_s, 1),
+        "drain_rate_per_s": round((events - left) / drain_s),
+        "left_in_outbox": left,
+        "hub": "one process, SQLite, batches of up to 2000",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
+    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
+    parser.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--fps", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--backlog", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not args.dataset.is_dir():
+        print(f"dataset {args.dataset} not found", file=sys.stderr)
+        return 2
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for engine in args.engine or ["dlib", "onnx"]:
+            for count in args.cameras:
+                rows.append(camera_run(args, engine, count, work))
+        drain = drain_run(args.backlog, work) if args.backlog else None
+    emit({**stamp(), "cameras": rows, "outbox_drain": drain}, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
