@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from edge_agent.access.actuators import ActuatorConfig, LogActuatorConfig
+from edge_agent.analysis.occupancy import AnalyserConfig
 from edge_agent.cameras.config import CameraConfig
 from edge_agent.gallery.index import IndexConfig
 from edge_agent.vision.config import EngineConfig
@@ -120,6 +121,12 @@ class EdgeConfig(StrictModel):
     http: HttpConfig = Field(default_factory=HttpConfig, description="Local HTTP endpoint.")
     readers: list[ReaderConfig] = Field(
         default_factory=list, description="Card, QR and PIN readers."
+    )
+    analysis: AnalyserConfig = Field(
+        default_factory=AnalyserConfig, description="Occupancy-change signals and thresholds."
+    )
+    analysis_interval_s: float = Field(
+        default=600, ge=1, le=3600, description="How often new events are analysed."
     )
     outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable outbox.")
     retention: RetentionConfig = Field(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from edge_agent.access.actuators import Actuator, LogActuator, create_actuator
 from edge_agent.access.policy import AccessPolicy, method_of
 from edge_agent.access.readers import LineReader
+from edge_agent.analysis.occupancy import OccupancyAnalyser
 from edge_agent.cameras.source import CameraSource
 from edge_agent.comms.publisher import OutboxPublisher
 from edge_agent.config import EdgeConfig, ReaderConfig
@@ -44,6 +47,7 @@ from gridgate_wire import (
     Channel,
     CredentialKind,
     DecodeError,
+    EdgeAlert,
     EdgeEvent,
     EdgeState,
     EdgeStatus,
@@ -83,6 +87,10 @@ def _thresholds_of(engine: FaceEngine) -> Thresholds:
     if engine.embedder.thresholds is None:
         raise VisionError(f"{engine.info.embedder} has no calibrated thresholds in the manifest")
     return engine.embedder.thresholds
+
+
+def _alert_builder(fields: dict[str, Any]) -> Callable[[dict[str, object]], EdgeAlert]:
+    return lambda common: EdgeAlert.model_validate({**common, **fields})
 
 
 class EdgeAgent:
@@ -149,6 +157,7 @@ class EdgeAgent:
                 self._http_enrol,
                 token,
             )
+        self.analyser = OccupancyAnalyser(config.analysis, self.roster.suppressed_until)
         self._commands: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -205,6 +214,7 @@ class EdgeAgent:
         self._spawn("commands", self._command_loop)
         self._spawn("status", self._status_loop)
         self._spawn("retention", self._retention_loop)
+        self._spawn("analysis", self._analysis_loop)
         if self.config.demo_source.enabled:
             self._spawn("demo-source", self._demo_source_loop)
         for source in self.sources.values():
@@ -564,6 +574,37 @@ class EdgeAgent:
             else:
                 was_connected = False
             self._stop.wait(self.config.status_interval_s if was_connected else 0.5)
+
+    def analyse(self, now: float | None = None) -> list[EdgeAlert]:
+        """Fold new events into the analyser, and commit any alerts to the outbox."""
+        self.analyser.sync_roster(
+            (r.resident_id, r.house_id, r.care_recipient) for r in self.roster.residents()
+        )
+        while batch := self.store.events_after(self.analyser.last_seq, 20_000):
+            self.analyser.process(batch)
+        sent = []
+        for alert in self.analyser.tick(now if now is not None else time.time()):
+            fields = {
+                "kind": alert.kind,
+                "compound_id": self.config.compound_id,
+                "house_id": alert.house_id,
+                "resident_id": alert.resident_id,
+                "detected_at": alert.detected_at,
+                "confidence": alert.confidence,
+                "evidence": alert.evidence,
+            }
+            sent.append(self.store.append(Channel.ALERT, _alert_builder(fields)))
+            _LOGGER.info("alert %s for house %s", alert.kind.value, alert.house_id or "?")
+        if sent:
+            self.publisher.notify()
+        return sent
+
+    def _analysis_loop(self) -> None:
+        while not self._stop.wait(self.config.analysis_interval_s):
+            try:
+                self.analyse()
+            except Exception:  # analysis must never stop the gate
+                _LOGGER.exception("occupancy analysis failed")
 
     def _retention_loop(self) -> None:
         while not self._stop.wait(self.config.retention.purge_interval_s):

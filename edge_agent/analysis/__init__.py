@@ -1,0 +1,1 @@
+"""Occupancy-change analysis over the edge's own event history."""
