@@ -44,9 +44,18 @@ class RetentionConfig(StrictModel):
 
 class DemoSourceConfig(StrictModel):
     enabled: bool = Field(
-        default=False, description="Emit synthetic card passages (for `make demo` only)."
+        default=False, description="Emit synthetic passages (for `make demo` and tests only)."
     )
-    interval_s: float = Field(default=1.0, gt=0, description="Seconds between passages.")
+    mode: Literal["cards", "simulator"] = Field(
+        default="cards",
+        description="cards: a passage every interval_s; simulator: replay a simulated compound.",
+    )
+    interval_s: float = Field(default=1.0, gt=0, description="Seconds between card passages.")
+    households: int = Field(default=150, ge=10, description="Simulator: households.")
+    days: int = Field(default=40, ge=14, description="Simulator: simulated days.")
+    seconds_per_day: float = Field(
+        default=1.5, gt=0, description="Simulator: wall-clock seconds per simulated day."
+    )
 
 
 class GalleryConfig(StrictModel):

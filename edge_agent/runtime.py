@@ -216,7 +216,8 @@ class EdgeAgent:
         self._spawn("retention", self._retention_loop)
         self._spawn("analysis", self._analysis_loop)
         if self.config.demo_source.enabled:
-            self._spawn("demo-source", self._demo_source_loop)
+            simulated = self.config.demo_source.mode == "simulator"
+            self._spawn("demo-source", self._replay_loop if simulated else self._demo_source_loop)
         for source in self.sources.values():
             source.start()
         for worker in self.workers.values():
@@ -619,6 +620,81 @@ class EdgeAgent:
                 if gone:
                     self.face.files.save_strangers(self.face.strangers, self.face.engine.info.name)
                     _LOGGER.info("retention purge removed %d strangers", len(gone))
+
+    def _replay_loop(self) -> None:
+        """Demo: replay a simulated compound, compressed, through the real store and analyser."""
+        from edge_agent.sim.compound import SimConfig, simulate
+        from gridgate_wire import RosterConsent, RosterResident, RosterUpdate
+
+        demo = self.config.demo_source
+        sim = simulate(
+            SimConfig(
+                seed=7,
+                households=demo.households,
+                days=demo.days,
+                move_outs=4,
+                vacancies=2,
+                move_ins=3,
+                care_recipients=6,
+                care_stops=2,
+                change_window=(3, demo.days - 34),
+                visitors_per_day=8,
+                couriers_per_day=6,
+                regular_visitors=5,
+            )
+        )
+        residents = [
+            RosterResident(
+                resident_id=r.resident_id,
+                house_id=r.house_id,
+                care_recipient=r.care_recipient,
+                face_consent=None
+                if r.card_user
+                else RosterConsent(
+                    consent_id=f"C-{r.resident_id}", version="demo", granted_at=utc_now()
+                ),
+            )
+            for r in sim.residents
+        ]
+        self.roster.apply(
+            RosterUpdate(
+                **new_fields(), edge_id=self.config.edge_id, roster_version=1, residents=residents
+            )
+        )
+        _LOGGER.info(
+            "replaying %d simulated days of %d households (%d residents, %d passages); "
+            "scripted changes: %s",
+            demo.days,
+            demo.households,
+            len(sim.residents),
+            len(sim.events),
+            ", ".join(f"{t.kind} {t.house_id}" for t in sim.truths),
+        )
+        start = sim.config.start.timestamp()
+        cursor = 0
+        for hour in range(demo.days * 24):
+            if self._stop.wait(demo.seconds_per_day / 24):
+                return
+            now = start + (hour + 1) * 3600
+            while cursor < len(sim.events) and sim.events[cursor].occurred_at <= now:
+                e = sim.events[cursor]
+                cursor += 1
+                self.record_passage(
+                    occurred_at=datetime.fromtimestamp(e.occurred_at, UTC),
+                    gate=e.gate,
+                    direction=e.direction,
+                    method=e.method,
+                    subject=e.subject,
+                    resident_id=e.resident_id,
+                    house_id=e.house_id,
+                    score=e.score,
+                    quality=e.quality,
+                    decision=e.decision,
+                    stranger_id=e.stranger_id,
+                )
+            self.analyse(now)
+            if hour % 24 == 23:
+                _LOGGER.info("simulated day %d done (%d passages so far)", hour // 24 + 1, cursor)
 
     def _demo_source_loop(self) -> None:
         import random

@@ -40,29 +40,45 @@ def pump(prefix: str, stream: object) -> None:
 
 
 def timeline(db: Path, stop: threading.Event) -> None:
+    """Read the hub's database and print what arrived: alerts one by one, events as counts."""
     seen = 0
+    events = 0
     state = None
+    last_report = 0.0
     while not stop.wait(1.0):
         if not db.exists():
             continue
         try:
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
                 rows = conn.execute(
-                    "SELECT pk, edge_id, seq, payload FROM edge_messages WHERE pk > ? ORDER BY pk",
+                    "SELECT pk, edge_id, kind, seq, payload FROM edge_messages WHERE pk > ? "
+                    "ORDER BY pk",
                     (seen,),
                 ).fetchall()
                 edge = conn.execute("SELECT edge_id, state, outbox_depth FROM edges").fetchall()
         except sqlite3.Error:
             continue
-        for pk, edge_id, seq, payload in rows:
-            body = json.loads(payload)
-            print(
-                f"[timeline] hub stored {body['type']} seq={seq} from {edge_id}: "
-                f"{body.get('resident_id')} {body.get('direction')} by {body.get('method')} "
-                f"-> {body.get('decision')} (acked to the edge)",
-                flush=True,
-            )
+        for pk, edge_id, kind, seq, payload in rows:
             seen = pk
+            if kind == "edge_event":
+                events += 1
+                continue
+            body = json.loads(payload)
+            if kind == "edge_alert":
+                ev = body["evidence"]
+                print(
+                    f"[timeline] ALERT {body['kind']} house={body.get('house_id')} "
+                    f"resident={body.get('resident_id')} confidence={body['confidence']:.2f} "
+                    f"(days seen {ev['days_seen']}, nights {ev['nights']}, "
+                    f"co-passages {ev['co_passages']}, last seen {ev['last_seen']}) "
+                    f"from {edge_id} seq={seq}",
+                    flush=True,
+                )
+            else:
+                print(f"[timeline] {kind} seq={seq} from {edge_id}", flush=True)
+        if time.monotonic() - last_report > 5 and events:
+            print(f"[timeline] hub has stored {events} passage events (acked)", flush=True)
+            last_report = time.monotonic()
         for edge_id, st, depth in edge:
             if st != state:
                 print(f"[timeline] edge {edge_id} is {st} (outbox depth {depth})", flush=True)
@@ -71,7 +87,7 @@ def timeline(db: Path, stop: threading.Event) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds; 0 = until Ctrl-C")
+    parser.add_argument("--duration", type=float, default=75.0, help="seconds; 0 = until Ctrl-C")
     parser.add_argument("--workdir", type=Path, default=REPO / ".demo")
     args = parser.parse_args()
 
@@ -144,12 +160,17 @@ def main() -> int:
     broker.stop()
     reader.join(2)
     with sqlite3.connect(workdir / "hub" / "hub.sqlite3") as conn:
-        stored = conn.execute("SELECT count(*) FROM edge_messages").fetchone()[0]
+        stored = conn.execute(
+            "SELECT count(*) FROM edge_messages WHERE kind = 'edge_event'"
+        ).fetchone()[0]
+        alerts = conn.execute(
+            "SELECT count(*) FROM edge_messages WHERE kind = 'edge_alert'"
+        ).fetchone()[0]
     with sqlite3.connect(workdir / "edge" / "events.sqlite3") as conn:
         recorded = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         waiting = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
     print(
-        f"[demo] edge recorded {recorded} passages; hub stored {stored}; "
+        f"[demo] edge recorded {recorded} passages; hub stored {stored} and {alerts} alerts; "
         f"{waiting} still in the edge outbox (kept for next start)",
         flush=True,
     )

@@ -25,7 +25,7 @@ def test_demo_runs_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         lines.append(line)
-        if "[timeline] hub stored edge_event seq=3" in line:
+        if "[timeline] hub has stored" in line:
             break
     else:
         proc.kill()
