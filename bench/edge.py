@@ -14,7 +14,6 @@ residents (the person waiting for the door) and separately for unknown faces.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -133,11 +132,9 @@ def camera_run(args: argparse.Namespace, engine: str, cameras: int, work: Path) 
     elapsed = time.monotonic() - began
     fps = [(w.frames - start_frames[c]) / elapsed for c, w in agent.workers.items()]
     drops = [s.frames_dropped - start_drops[c] for c, s in agent.sources.items()]
-    latencies = sorted(
-        o.latency_s * 1000
-        for c, w in agent.workers.items()
-        for o in w.outcomes[start_outcomes[c] :]
-    )
+    outcomes = [o for c, w in agent.workers.items() for o in w.outcomes[start_outcomes[c] :]]
+    latencies = sorted(o.latency_s * 1000 for o in outcomes if o.event.subject.value == "resident")
+    unknown = sorted(o.latency_s * 1000 for o in outcomes if o.event.subject.value != "resident")
     agent.stop()
     return {
         "engine": engine,
@@ -145,12 +142,17 @@ def camera_run(args: argparse.Namespace, engine: str, cameras: int, work: Path) 
         "target_fps_per_camera": args.fps,
         "fps_per_camera": [round(f, 2) for f in fps],
         "frames_dropped": drops,
-        "decisions": len(latencies),
-        "latency_median_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "latency_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)
-        if latencies
-        else None,
+        "resident_decisions": len(latencies),
+        "latency_median_ms": _pct(latencies, 0.5),
+        "latency_p95_ms": _pct(latencies, 0.95),
+        "unknown_face_decisions": len(unknown),
+        "unknown_latency_median_ms": _pct(unknown, 0.5),
+        "unknown_latency_p95_ms": _pct(unknown, 0.95),
     }
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return round(values[int(q * (len(values) - 1))], 1) if values else None
 
 
 def drain_run(events: int, work: Path) -> dict[str, Any]:
