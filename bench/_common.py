@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -26,6 +27,23 @@ ENGINES = PRESETS
 
 def engine_config(name: str, models_dir: Path) -> EngineConfig:
     return preset_config(name, models_dir)
+
+
+def dataset_arguments(parser: argparse.ArgumentParser, cache: bool = True) -> None:
+    """--dataset, --engine, --models-dir, (--cache-dir), --json: what every face bench takes."""
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
+    if cache:
+        parser.add_argument("--cache-dir", type=Path, default=None, help="reuse embeddings here")
+    parser.add_argument("--json", action="store_true")
+
+
+def dataset_missing(dataset: Path) -> bool:
+    if dataset.is_dir():
+        return False
+    print(f"dataset {dataset} not found", file=sys.stderr)
+    return True
 
 
 def machine() -> str:

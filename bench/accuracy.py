@@ -11,11 +11,16 @@ three probe images of one person fused into one probe, as a track does.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, engine_config, stamp
+from _common import (
+    dataset_arguments,
+    dataset_missing,
+    emit,
+    engine_config,
+    stamp,
+)
 
 from edge_agent.vision.evaluation import (
     accept_threshold,
@@ -48,15 +53,10 @@ def measure(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
-    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
-    parser.add_argument("--cache-dir", type=Path, default=None, help="reuse embeddings here")
+    dataset_arguments(parser)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not args.dataset.is_dir():
-        print(f"dataset {args.dataset} not found", file=sys.stderr)
+    if dataset_missing(args.dataset):
         return 2
     engines = args.engine or ["dlib", "onnx", "yunet+dlib"]
     rows = [

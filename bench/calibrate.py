@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from pathlib import Path
 
-from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, REPO, emit, engine_config, stamp
+from _common import (
+    REPO,
+    dataset_arguments,
+    dataset_missing,
+    emit,
+    engine_config,
+    stamp,
+)
 
 from edge_agent.vision import build_engine
 from edge_agent.vision.evaluation import calibrate, embed_dataset, open_set_rates, open_set_scores
@@ -36,16 +41,11 @@ def write_thresholds(model: str, fpir: float, accept: float, margin: float) -> N
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
-    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
-    parser.add_argument("--cache-dir", type=Path, default=None)
+    dataset_arguments(parser)
     parser.add_argument("--fpir", type=float, default=1e-3)
     parser.add_argument("--write", action="store_true", help="update models/manifest.yaml")
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not args.dataset.is_dir():
-        print(f"dataset {args.dataset} not found", file=sys.stderr)
+    if dataset_missing(args.dataset):
         return 2
     rows = []
     for name in args.engine or ["dlib", "onnx"]:

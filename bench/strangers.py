@@ -11,14 +11,18 @@ photo's cluster. Pairwise precision/recall count pairs of photos put together.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, engine_config, stamp
+from _common import (
+    dataset_arguments,
+    dataset_missing,
+    emit,
+    engine_config,
+    stamp,
+)
 
 from edge_agent.gallery.strangers import StrangerStore
 from edge_agent.vision import build_engine
@@ -55,14 +59,9 @@ def cluster_quality(data: EmbeddedSet, join: float, seed: int = 0) -> dict[str, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
-    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--json", action="store_true")
+    dataset_arguments(parser)
     args = parser.parse_args()
-    if not args.dataset.is_dir():
-        print(f"dataset {args.dataset} not found", file=sys.stderr)
+    if dataset_missing(args.dataset):
         return 2
     rows = []
     for name in args.engine or ["dlib", "onnx"]:

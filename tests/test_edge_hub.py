@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,15 +28,7 @@ from hub.config import HubConfig
 from hub.runtime import HubService
 from hub.store.schema import dead_letters, edge_messages, edges
 from tests.brokers import Mosquitto
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.edge_helpers import wait_until
 
 
 def edge_config(tmp_path: Path, broker: Mosquitto, edge_id: str = "edge-1") -> EdgeConfig:

@@ -30,16 +30,14 @@ from gridgate_wire import (
 )
 from tests.brokers import Mosquitto
 from tests.conftest import LFW, need_shared
-from tests.edge_helpers import edge_config, invitation, resident, roster, write_clip
-
-
-def wait_until(check: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.edge_helpers import (
+    edge_config,
+    invitation,
+    resident,
+    roster,
+    wait_until,
+    write_clip,
+)
 
 
 def photos_by_person(minimum: int = 7) -> dict[str, list[Path]]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from edge_agent.vision.errors import UnknownModelError
+import cv2
+import numpy as np
+
+from edge_agent.vision.registry import Registry
 from edge_agent.vision.types import Face, Frame
 
 
@@ -23,30 +24,25 @@ class Detector(ABC):
         """Faces in ``frame``, best score first, in frame pixel coordinates."""
 
 
-Factory = Callable[[Any, Path], Detector]
-_REGISTRY: dict[str, Factory] = {}
-# Plugins import heavy libraries (dlib, onnxruntime); load a module only when its type is used.
-_MODULES = {
-    "dlib_hog": "edge_agent.vision.detectors.dlib_hog",
-    "yunet": "edge_agent.vision.detectors.yunet",
-    "scrfd": "edge_agent.vision.detectors.scrfd",
-}
-
-F = TypeVar("F", bound=Factory)
-
-
-def register_detector(type_name: str) -> Callable[[F], F]:
-    def wrap(factory: F) -> F:
-        _REGISTRY[type_name] = factory
-        return factory
-
-    return wrap
+_REGISTRY: Registry[Detector] = Registry(
+    "detector",
+    {
+        "dlib_hog": "edge_agent.vision.detectors.dlib_hog",
+        "yunet": "edge_agent.vision.detectors.yunet",
+        "scrfd": "edge_agent.vision.detectors.scrfd",
+    },
+)
+register_detector = _REGISTRY.register
 
 
 def create_detector(config: Any, models_dir: Path) -> Detector:
-    type_name = str(config.type)
-    if type_name not in _REGISTRY and type_name in _MODULES:
-        importlib.import_module(_MODULES[type_name])
-    if type_name not in _REGISTRY:
-        raise UnknownModelError(f"no detector plugin of type {type_name!r}")
-    return _REGISTRY[type_name](config, models_dir)
+    return _REGISTRY.create(config, models_dir)
+
+
+def scaled_for_detection(frame: Frame, max_width: int) -> tuple[Frame, float]:
+    """The frame scaled down to ``max_width`` (never up), and the factor used."""
+    scale = min(1.0, max_width / frame.shape[1])
+    if scale == 1.0:
+        return frame, 1.0
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.asarray(small, dtype=np.uint8), scale

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge_agent.vision.config import DlibHogConfig
-from edge_agent.vision.detectors.base import Detector, register_detector
+from edge_agent.vision.detectors.base import Detector, register_detector, scaled_for_detection
 from edge_agent.vision.models import load_manifest, locate
 from edge_agent.vision.types import Face, Frame, check_frame
 
@@ -60,12 +60,7 @@ class DlibHogDetector(Detector):
 
     def detect(self, frame: Frame) -> list[Face]:
         frame = check_frame(frame)
-        scale = min(1.0, self.config.max_width / frame.shape[1])
-        small = (
-            frame
-            if scale == 1.0
-            else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        )
+        small, scale = scaled_for_detection(frame, self.config.max_width)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         rects, scores, _ = self._detector.run(
             rgb, self.config.upsample, self.config.adjust_threshold

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from edge_agent.vision.config import YunetConfig
-from edge_agent.vision.detectors.base import Detector, register_detector
+from edge_agent.vision.detectors.base import Detector, register_detector, scaled_for_detection
 from edge_agent.vision.errors import ModelShapeError
 from edge_agent.vision.models import load_manifest, locate
 from edge_agent.vision.types import Face, Frame, check_frame
@@ -38,12 +38,7 @@ class YunetDetector(Detector):
 
     def detect(self, frame: Frame) -> list[Face]:
         frame = check_frame(frame)
-        scale = min(1.0, self.config.max_width / frame.shape[1])
-        small = (
-            frame
-            if scale == 1.0
-            else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        )
+        small, scale = scaled_for_detection(frame, self.config.max_width)
         size = (small.shape[1], small.shape[0])
         if size != self._size:
             self._net.setInputSize(size)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from edge_agent.vision.errors import UnknownModelError
 from edge_agent.vision.models import Thresholds
+from edge_agent.vision.registry import Registry
 from edge_agent.vision.types import Face, Frame, Vector
 
 
@@ -37,28 +36,15 @@ class Embedder(ABC):
         return [self.embed(frame, face) for face in faces]
 
 
-Factory = Callable[[Any, Path], Embedder]
-_REGISTRY: dict[str, Factory] = {}
-_MODULES = {
-    "dlib_resnet": "edge_agent.vision.embedders.dlib_resnet",
-    "arcface_onnx": "edge_agent.vision.embedders.arcface",
-}
-
-F = TypeVar("F", bound=Factory)
-
-
-def register_embedder(type_name: str) -> Callable[[F], F]:
-    def wrap(factory: F) -> F:
-        _REGISTRY[type_name] = factory
-        return factory
-
-    return wrap
+_REGISTRY: Registry[Embedder] = Registry(
+    "embedder",
+    {
+        "dlib_resnet": "edge_agent.vision.embedders.dlib_resnet",
+        "arcface_onnx": "edge_agent.vision.embedders.arcface",
+    },
+)
+register_embedder = _REGISTRY.register
 
 
 def create_embedder(config: Any, models_dir: Path) -> Embedder:
-    type_name = str(config.type)
-    if type_name not in _REGISTRY and type_name in _MODULES:
-        importlib.import_module(_MODULES[type_name])
-    if type_name not in _REGISTRY:
-        raise UnknownModelError(f"no embedder plugin of type {type_name!r}")
-    return _REGISTRY[type_name](config, models_dir)
+    return _REGISTRY.create(config, models_dir)
