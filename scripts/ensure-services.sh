@@ -17,3 +17,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         exit 1
     fi
 fi
+
+# PostgreSQL for the hub's tests: start the local cluster on loopback when it is installed but
+# stopped (tests that need it skip with a reason when it is absent).
+if command -v pg_ctlcluster >/dev/null 2>&1 && command -v pg_isready >/dev/null 2>&1; then
+    if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+        version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+        if [ -n "$version" ] && [ "$(id -u)" -eq 0 ]; then
+            echo "starting PostgreSQL $version on loopback"
+            pg_ctlcluster --skip-systemctl-redirect "$version" main start || echo "PostgreSQL did not start; its tests will skip" >&2
+        fi
+    fi
+fi

@@ -77,3 +77,33 @@ def lfw_dlib(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> obje
 @pytest.fixture(scope="session")
 def lfw_onnx(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
     return _embedded("onnx", models_dir, tmp_path_factory)
+
+
+PG_ADMIN_URL = os.environ.get(
+    "GRIDGATE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty hub database on each backend the hub supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/hub.sqlite3"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"gridgate_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({exc.orig}); make test starts it")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import Insert
 
 from gridgate_core.secrets import read_secret
 from hub.config import DatabaseConfig
-from hub.store.schema import metadata
 
 
 def make_engine(config: DatabaseConfig) -> Engine:
@@ -36,8 +35,28 @@ def make_engine(config: DatabaseConfig) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema with Alembic (safe to run on every start).
+
+    Several hub processes may start together: on PostgreSQL an advisory lock serialises them.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(472913)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
 def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
+    migrate(engine)
 
 
 def insert_ignoring_duplicates(engine: Engine, table: Table) -> Insert:
