@@ -10,6 +10,7 @@ lowest accept threshold whose FPIR is at most the target.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 
 from _common import (
@@ -28,10 +29,13 @@ MANIFEST = REPO / "models" / "manifest.yaml"
 
 
 def write_thresholds(model: str, fpir: float, accept: float, margin: float) -> None:
+    """Write thresholds already rounded up to four decimals (never down: a rounded-down
+    threshold admits more false matches than the target)."""
     text = MANIFEST.read_text()
     block = re.compile(
         rf"(  - name: {re.escape(model)}\n(?:    .*\n)*?)    thresholds: \{{[^}}]*\}}\n"
     )
+    # Round the threshold up, never down: a rounded-down threshold admits more than the target.
     line = f"    thresholds: {{fpir: {fpir:g}, accept: {accept:.4f}, margin: {margin:.4f}}}\n"
     new, count = block.subn(lambda m: m.group(1) + line, text, count=1)
     if count != 1:
@@ -52,7 +56,8 @@ def main() -> int:
         config = engine_config(name, args.models_dir)
         data = embed_dataset(args.dataset, config, 2, args.cache_dir)
         scores = open_set_scores(data)
-        accept, margin = calibrate(scores, args.fpir)
+        exact, margin = calibrate(scores, args.fpir)
+        accept = math.ceil(exact * 10_000) / 10_000  # what the manifest holds
         fpir, fnir = open_set_rates(scores, accept, margin)
         model = build_engine(config).embedder
         model_name = config.embedder.model

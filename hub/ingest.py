@@ -23,16 +23,20 @@ from gridgate_core.mqtt import Incoming, MqttLink
 from gridgate_wire import (
     Channel,
     DecodeError,
+    EdgeAlert,
     EdgeMessage,
     EdgeStatus,
     HubAck,
+    Message,
     decode_from_topic,
     encode,
     hub_topic,
     new_fields,
+    worker_topic,
 )
 from hub.store.db import insert_ignoring_duplicates
 from hub.store.schema import dead_letters, edge_messages, edges
+from hub.tasks import Outbound, on_alert
 
 _LOGGER = logging.getLogger(__name__)
 _DEAD_LETTER_HEAD = 4096
@@ -112,6 +116,7 @@ class Ingestor:
     def _process(self, batch: list[Incoming]) -> None:
         now = datetime.now(UTC)
         rows: list[dict[str, object]] = []
+        messages: list[EdgeMessage] = []
         statuses: list[EdgeStatus] = []
         bad: list[dict[str, object]] = []
         for item in batch:
@@ -132,6 +137,7 @@ class Ingestor:
             if isinstance(message, EdgeStatus):
                 statuses.append(message)
                 continue
+            messages.append(message)
             rows.append(
                 {
                     "edge_id": message.edge_id,
@@ -143,8 +149,10 @@ class Ingestor:
                     "payload": item.payload.decode(),
                 }
             )
-        stored = self._commit(rows, statuses, bad)
+        out = Outbound()
+        stored = self._commit(rows, messages, statuses, bad, out)
         self._acknowledge(batch, rows)
+        self.publish(out)
         self.stats.received += len(batch)
         self.stats.stored += stored
         self.stats.duplicates += len(rows) - stored
@@ -160,17 +168,21 @@ class Ingestor:
     def _commit(
         self,
         rows: list[dict[str, object]],
+        messages: list[EdgeMessage],
         statuses: list[EdgeStatus],
         bad: list[dict[str, object]],
+        out: Outbound,
     ) -> int:
         stored = 0
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
         with self._engine.begin() as conn:
             per_edge: dict[str, list[int]] = defaultdict(list)
-            for row in rows:
+            for row, message in zip(rows, messages, strict=True):
                 result = conn.execute(insert, row)
                 if result.rowcount:
                     stored += 1
+                    if isinstance(message, EdgeAlert):  # same transaction as the alert row
+                        on_alert(conn, message.edge_id, message, out)
                     per_edge[str(row["edge_id"])].append(int(row["seq"]))  # type: ignore[call-overload]
             edge_ids = set(per_edge) | {s.edge_id for s in statuses}
             known = set(conn.scalars(select(edges.c.edge_id).where(edges.c.edge_id.in_(edge_ids))))
@@ -212,6 +224,15 @@ class Ingestor:
                 conn.execute(dead_letters.insert(), bad)
         return stored
 
+    def publish(self, out: Outbound) -> None:
+        """After the commit: task changes to workers, roster and suppressions to edges."""
+        if self.link is None:
+            return
+        for task in out.to_workers:
+            self.link.publish(worker_topic(task.worker_id), encode(task), qos=1)
+        for message in out.to_edges:
+            publish_to_edge(self.link, message)
+
     def _acknowledge(self, batch: list[Incoming], rows: list[dict[str, object]]) -> None:
         link = self.link
         if link is None:
@@ -237,3 +258,11 @@ def _decode_edge_message(item: Incoming) -> EdgeMessage | EdgeStatus:
     if not isinstance(message, EdgeMessage | EdgeStatus):
         raise DecodeError("topic", "the hub only ingests edge-to-hub channels")
     return message
+
+
+_EDGE_CHANNEL = {"roster_update": Channel.ROSTER, "alert_suppression": Channel.SUPPRESS}
+
+
+def publish_to_edge(link: MqttLink, message: Message) -> None:
+    edge_id = str(getattr(message, "edge_id", ""))
+    link.publish(hub_topic(edge_id, _EDGE_CHANNEL[message.KIND]), encode(message), qos=1)

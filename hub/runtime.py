@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from gridgate_core.mqtt import MqttLink, settings_from_config
-from gridgate_wire import EDGE_CHANNELS, edge_subscription
+from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
 from hub.config import HubConfig
 from hub.ingest import Ingestor
 from hub.store.db import create_schema, make_engine
+from hub.tasks import Outbound, Outcome, advance, record_outcome
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +36,19 @@ class HubService:
         )
         self.link = MqttLink(settings, on_message=self.ingestor.on_message)
         self.ingestor.attach(self.link)
+
+    def record_outcome(self, task_id: str, outcome: Outcome, actor: str, note: str = "") -> None:
+        """A worker's visit outcome: close the task, update the registry, tell workers and edges."""
+        out = Outbound()
+        with self.engine.begin() as conn:
+            record_outcome(conn, task_id, outcome, actor, out, note)
+        self.ingestor.publish(out)
+
+    def accept(self, task_id: str, worker_id: str) -> None:
+        out = Outbound()
+        with self.engine.begin() as conn:
+            advance(conn, task_id, TaskState.ACCEPTED, worker_id, out)
+        self.ingestor.publish(out)
 
     def start(self) -> None:
         _LOGGER.info(

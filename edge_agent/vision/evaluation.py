@@ -211,6 +211,43 @@ def _gallery_scores(
     )
 
 
+@dataclass(frozen=True)
+class OpenSetSplit:
+    gallery_rows: list[int]
+    gallery_ids: list[int]
+    probes: list[list[int]]  # rows of each probe (several when fused)
+    probe_ids: list[int]
+    probe_mated: list[bool]
+
+
+def open_set_splits(
+    data: EmbeddedSet, enrol: int = 3, seeds: Sequence[int] = (0, 1, 2, 3, 4), fuse: int = 1
+) -> list[OpenSetSplit]:
+    """The random splits of the open-set protocol: half the identities enrolled with ``enrol``
+    images each; probes are the rest of that half and all of the other half."""
+    splits = []
+    identities = np.unique(data.labels)
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        shuffled = rng.permutation(identities)
+        enrolled = set(shuffled[: len(shuffled) // 2].tolist())
+        split = OpenSetSplit([], [], [], [], [])
+        for identity in identities:
+            rows = rng.permutation(np.flatnonzero(data.labels == identity))
+            if identity in enrolled:
+                split.gallery_rows.extend(rows[:enrol].tolist())
+                split.gallery_ids.extend([int(identity)] * len(rows[:enrol]))
+                rest = rows[enrol:]
+            else:
+                rest = rows
+            for start in range(0, len(rest) - fuse + 1, fuse):
+                split.probes.append(rest[start : start + fuse].tolist())
+                split.probe_ids.append(int(identity))
+                split.probe_mated.append(identity in enrolled)
+        splits.append(split)
+    return splits
+
+
 def open_set_scores(
     data: EmbeddedSet, enrol: int = 3, seeds: Sequence[int] = (0, 1, 2, 3, 4), fuse: int = 1
 ) -> OpenSetScores:
@@ -224,33 +261,18 @@ def open_set_scores(
     mated_margin: list[float] = []
     non_top: list[float] = []
     non_margin: list[float] = []
-    identities = np.unique(data.labels)
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        shuffled = rng.permutation(identities)
-        enrolled = set(shuffled[: len(shuffled) // 2].tolist())
-        g_rows, g_ids, probes, probe_ids, probe_mated = [], [], [], [], []
-        for identity in identities:
-            rows = np.flatnonzero(data.labels == identity)
-            rows = rng.permutation(rows)
-            if identity in enrolled:
-                g_rows += rows[:enrol].tolist()
-                g_ids += [identity] * len(rows[:enrol])
-                rest = rows[enrol:]
-            else:
-                rest = rows
-            for start in range(0, len(rest) - fuse + 1, fuse):
-                chunk = data.vectors[rest[start : start + fuse]].mean(axis=0)
-                probes.append(chunk / np.linalg.norm(chunk))
-                probe_ids.append(identity)
-                probe_mated.append(identity in enrolled)
+    for split in open_set_splits(data, enrol, seeds, fuse):
+        probes = []
+        for rows in split.probes:
+            chunk = data.vectors[rows].mean(axis=0)
+            probes.append(chunk / np.linalg.norm(chunk))
         top, top_id, margin = _gallery_scores(
-            data.vectors[g_rows],
-            np.array(g_ids, dtype=np.int32),
+            data.vectors[split.gallery_rows],
+            np.array(split.gallery_ids, dtype=np.int32),
             np.stack(probes).astype(np.float32),
         )
-        mated = np.array(probe_mated)
-        truth = np.array(probe_ids)
+        mated = np.array(split.probe_mated)
+        truth = np.array(split.probe_ids)
         mated_top += top[mated].tolist()
         mated_ok += (top_id[mated] == truth[mated]).tolist()
         mated_margin += margin[mated].tolist()

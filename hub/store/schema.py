@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -58,4 +62,112 @@ dead_letters = Table(
     Column("size", Integer, nullable=False),
     # Only the first 4 KiB are kept: enough to debug, bounded against floods of huge payloads.
     Column("payload_head", LargeBinary, nullable=False),
+)
+
+
+# ------------------------------------------------------------------------------ registry (#7)
+
+areas = Table(
+    "areas",
+    metadata,
+    Column("area_id", String(64), primary_key=True),
+    Column("level", String(16), nullable=False),  # district | street | community | grid
+    Column("name", String(128), nullable=False),
+    Column("parent_id", String(64), ForeignKey("areas.area_id")),
+)
+
+compounds = Table(
+    "compounds",
+    metadata,
+    Column("compound_id", String(64), primary_key=True),
+    Column("community_id", String(64), ForeignKey("areas.area_id"), nullable=False),
+    Column("name", String(128), nullable=False),
+)
+
+houses = Table(
+    "houses",
+    metadata,
+    Column("house_id", String(64), primary_key=True),
+    Column("compound_id", String(64), ForeignKey("compounds.compound_id"), nullable=False),
+    Column("grid_id", String(64), ForeignKey("areas.area_id"), nullable=False),
+    Column("address", String(200), nullable=False),
+    Column("vacant", Boolean, nullable=False),
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    Column("resident_id", String(64), primary_key=True),
+    Column("house_id", String(64), ForeignKey("houses.house_id"), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("care_recipient", Boolean, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("grid_id", String(64), ForeignKey("areas.area_id"), nullable=False),
+    Column("leader", Boolean, nullable=False),
+)
+
+edge_compounds = Table(
+    "edge_compounds",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("compound_id", String(64), ForeignKey("compounds.compound_id"), nullable=False),
+    Column("roster_version", BigInteger, nullable=False),
+)
+
+# ------------------------------------------------------------------------------ tasks (#7)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("house_id", String(64), ForeignKey("houses.house_id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("resident_id", String(64)),
+    Column("worker_id", String(64), ForeignKey("workers.worker_id")),
+    Column("assignee", String(80), nullable=False),  # worker, grid leader or community centre
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("outcome", String(32)),
+    # One open task per house and kind; closed tasks keep their history.
+    Index(
+        "uq_open_task",
+        "house_id",
+        "kind",
+        unique=True,
+        sqlite_where=Column("open") == True,  # noqa: E712 - SQL expression
+        postgresql_where=Column("open") == True,  # noqa: E712
+    ),
+)
+
+task_evidence = Table(
+    "task_evidence",
+    metadata,
+    Column("task_id", String(64), ForeignKey("tasks.task_id"), primary_key=True),
+    Column("edge_id", String(64), primary_key=True),
+    Column("msg_id", String(36), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+task_transitions = Table(
+    "task_transitions",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("task_id", String(64), ForeignKey("tasks.task_id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("note", Text, nullable=False),
 )
