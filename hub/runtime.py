@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import UTC, datetime
 
 from gridgate_core.mqtt import MqttLink, settings_from_config
 from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
 from hub.config import HubConfig
 from hub.ingest import Ingestor
 from hub.store.db import create_schema, make_engine
-from hub.tasks import Outbound, Outcome, advance, record_outcome
+from hub.tasks import Outbound, Outcome, advance, escalate_overdue, record_outcome
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class HubService:
             end_session_on_stop=True,
         )
         self.link = MqttLink(settings, on_message=self.ingestor.on_message)
+        self._stop = threading.Event()
         self.ingestor.attach(self.link)
 
     def record_outcome(self, task_id: str, outcome: Outcome, actor: str, note: str = "") -> None:
@@ -50,6 +53,22 @@ class HubService:
             advance(conn, task_id, TaskState.ACCEPTED, worker_id, out)
         self.ingestor.publish(out)
 
+    def escalate(self, now: datetime | None = None) -> list[str]:
+        out = Outbound()
+        with self.engine.begin() as conn:
+            moved = escalate_overdue(conn, now or datetime.now(UTC), out)
+        self.ingestor.publish(out)
+        if moved:
+            _LOGGER.warning("%d overdue tasks escalated", len(moved))
+        return moved
+
+    def _escalation_loop(self) -> None:
+        while not self._stop.wait(60):
+            try:
+                self.escalate()
+            except Exception:  # keep escalating on the next round
+                _LOGGER.exception("escalation failed")
+
     def start(self) -> None:
         _LOGGER.info(
             "hub %s starting (database %s)",
@@ -58,8 +77,13 @@ class HubService:
         )
         self.ingestor.start()
         self.link.start()
+        self._escalator = threading.Thread(
+            target=self._escalation_loop, name="escalate", daemon=True
+        )
+        self._escalator.start()
 
     def stop(self) -> None:
+        self._stop.set()
         self.link.stop()
         self.ingestor.stop()
         self.engine.dispose()

@@ -272,3 +272,44 @@ def _next_roster_version(conn: Connection, edge_id: str) -> int:
         .values(roster_version=version)
     )
     return version
+
+
+def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str]:
+    """Open tasks past their due time move up: grid worker -> grid leader -> community centre."""
+    moved = []
+    overdue = conn.execute(
+        select(tasks.c.task_id, tasks.c.assignee, tasks.c.revision, houses.c.grid_id)
+        .join(houses, houses.c.house_id == tasks.c.house_id)
+        .where(
+            tasks.c.open.is_(True),
+            tasks.c.due_at < now,
+            tasks.c.assignee != "community-centre",
+        )
+    ).all()
+    for row in overdue:
+        leader = None
+        if row.assignee == "grid-worker":
+            leader = conn.scalar(
+                select(workers.c.worker_id).where(
+                    workers.c.grid_id == row.grid_id, workers.c.leader.is_(True)
+                )
+            )
+        assignee = "grid-leader" if leader else "community-centre"
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.task_id == row.task_id)
+            .values(
+                worker_id=leader,
+                assignee=assignee,
+                revision=row.revision + 1,
+                # The new assignee gets a fresh day to act before the next step up.
+                due_at=now + timedelta(days=1),
+            )
+        )
+        state = conn.scalar(select(tasks.c.state).where(tasks.c.task_id == row.task_id))
+        _transition(conn, row.task_id, "system", state, str(state), f"overdue: to {assignee}")
+        message = _worker_message(conn, row.task_id)
+        if message is not None:
+            out.to_workers.append(message)
+        moved.append(str(row.task_id))
+    return moved

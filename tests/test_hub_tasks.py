@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from gridgate_wire import (
     EdgeAlert,
     decode_from_topic,
     utc_now,
+    uuid7,
     worker_topic,
 )
 from hub.config import HubConfig
@@ -36,7 +37,7 @@ from hub.store.schema import (
     tasks,
     workers,
 )
-from hub.tasks import Outcome
+from hub.tasks import Outbound, Outcome, on_alert
 from tests.brokers import Mosquitto
 from tests.edge_helpers import edge_config, resident, roster, wait_until
 
@@ -213,3 +214,39 @@ def _kinds(hub: HubService, edge_id: str) -> set[str]:
         return set(
             conn.scalars(select(edge_messages.c.kind).where(edge_messages.c.edge_id == edge_id))
         )
+
+
+def test_overdue_tasks_escalate(tmp_path: Path, database_url: str) -> None:
+    hub = HubService(
+        HubConfig.model_validate(
+            {
+                "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
+                "database": {"url": database_url},
+            }
+        )
+    )
+    seed_registry(hub, "edge-esc")
+    out = Outbound()
+    store_alert = alert_builder("welfare_check", "H1", "R1")(
+        {
+            "id": uuid7(),
+            "ts": utc_now(),
+            "edge_id": "edge-esc",
+            "seq": 1,
+        }
+    )
+    with hub.engine.begin() as conn:
+        task_id = on_alert(conn, "edge-esc", store_alert, out)
+    assert task_id is not None
+    assert out.to_workers[0].worker_id == "W1"
+    later = utc_now() + timedelta(days=2)
+    assert hub.escalate(later) == [task_id]
+    with hub.engine.connect() as conn:
+        row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).one()
+    assert (row.assignee, row.worker_id) == ("grid-leader", "L1")
+    assert hub.escalate(later + timedelta(days=2)) == [task_id]
+    with hub.engine.connect() as conn:
+        row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).one()
+    assert (row.assignee, row.worker_id) == ("community-centre", None)
+    assert hub.escalate(later + timedelta(days=9)) == []
+    hub.engine.dispose()
