@@ -166,13 +166,13 @@ def run(
         received.clear()
         alert = EdgeAlert.model_validate(
             {
-                "id": __import__("gridgate_wire").uuid7(),
+                "id": uuid7(),
                 "ts": utc_now(),
                 "edge_id": alert_edge,
                 "seq": 10_000_000 + i,
                 "kind": alert_kind,
                 "compound_id": "c1",
-                "house_id": "H1",
+                "house_id": house,
                 "detected_at": utc_now(),
                 "confidence": 0.9,
                 "evidence": AlertEvidence(),
