@@ -99,9 +99,17 @@ def run(
         )
         conn.execute(compounds.insert().values(compound_id="c1", community_id="C", name="c"))
         conn.execute(
-            houses.insert().values(
-                house_id="H1", compound_id="c1", grid_id="G", address="1", vacant=False
-            )
+            houses.insert(),
+            [
+                {
+                    "house_id": f"H{i}",
+                    "compound_id": "c1",
+                    "grid_id": "G",
+                    "address": str(i),
+                    "vacant": False,
+                }
+                for i in range(5)
+            ],
         )
         conn.execute(workers.insert().values(worker_id="W1", name="w", grid_id="G", leader=False))
     for hub in hubs:
