@@ -35,8 +35,6 @@ from edge_agent.vision.presets import PRESETS
 from edge_agent.vision.types import read_image
 from gridgate_core.localbroker import LocalMosquitto
 from gridgate_wire import (
-    Channel,
-    EdgeEvent,
     RosterConsent,
     RosterResident,
     RosterUpdate,
@@ -182,7 +180,7 @@ def drain_run(events: int, work: Path) -> dict[str, Any]:
         }
         filled = time.monotonic()
         for _ in range(events):
-            agent.store.append(Channel.EVENT, lambda c: EdgeEvent.model_validate({**c, **fields}))
+            agent.store.append_event(**fields)
         fill_s = time.monotonic() - filled
         hub = HubService(
             HubConfig.model_validate(

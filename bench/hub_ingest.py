@@ -29,7 +29,6 @@ from gridgate_wire import (
     AlertEvidence,
     Channel,
     EdgeAlert,
-    EdgeEvent,
     edge_topic,
     encode,
     utc_now,
@@ -66,7 +65,7 @@ def build_events(edge_id: str, count: int, work: Path) -> list[bytes]:
     }
     out = []
     for _ in range(count):
-        event = store.append(Channel.EVENT, lambda c: EdgeEvent.model_validate({**c, **fields}))
+        event = store.append_event(**fields)
         out.append(encode(event))
     store.close()
     return out

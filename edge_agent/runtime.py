@@ -266,11 +266,9 @@ class EdgeAgent:
 
     def record_passage(self, **fields: object) -> EdgeEvent:
         """Commit one passage event and its outbox row; wake the publisher."""
-        stranger_id = fields.pop("stranger_id", None)
-        event = self.store.append(
-            Channel.EVENT,
-            lambda common: EdgeEvent.model_validate({**common, **fields}),
-            stranger_id=stranger_id,
+        stranger = fields.pop("stranger_id", None)
+        event = self.store.append_event(
+            stranger_id=stranger if isinstance(stranger, str) else None, **fields
         )
         self.publisher.notify()
         return event

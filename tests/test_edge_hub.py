@@ -16,7 +16,6 @@ from gridgate_core.mqtt import LinkSettings, MqttLink
 from gridgate_wire import (
     Channel,
     Decision,
-    EdgeEvent,
     PassageDirection,
     PassageMethod,
     SubjectKind,
@@ -135,20 +134,14 @@ def test_duplicates_and_garbage(tmp_path: Path, broker: Mosquitto) -> None:
     hub.start()
     hub.link.wait_connected(10)
     store = EventStore(tmp_path / "dup.sqlite3", "edge-dup")
-    event = store.append(
-        Channel.EVENT,
-        lambda common: EdgeEvent.model_validate(
-            {
-                **common,
-                "occurred_at": utc_now(),
-                "gate": "g",
-                "direction": "in",
-                "method": "pin",
-                "subject": "resident",
-                "resident_id": "R1",
-                "decision": "grant",
-            }
-        ),
+    event = store.append_event(
+        occurred_at=utc_now(),
+        gate="g",
+        direction="in",
+        method="pin",
+        subject="resident",
+        resident_id="R1",
+        decision="grant",
     )
     store.close()
     raw = LinkSettings(host="127.0.0.1", port=broker.port, client_id="raw-sender")

@@ -15,7 +15,6 @@ from gridgate_core.mqtt import LinkSettings, MqttLink
 from gridgate_wire import (
     Channel,
     DecodeError,
-    EdgeEvent,
     decode_from_topic,
     edge_topic,
     encode,
@@ -67,20 +66,14 @@ def test_fuzz_batch_goes_to_dead_letters(tmp_path: Path, broker: Mosquitto) -> N
     hub.start()
     hub.link.wait_connected(10)
     store = EventStore(tmp_path / "e.sqlite3", edge_id)
-    event = store.append(
-        Channel.EVENT,
-        lambda c: EdgeEvent.model_validate(
-            {
-                **c,
-                "occurred_at": utc_now(),
-                "gate": "g",
-                "direction": "in",
-                "method": "pin",
-                "subject": "resident",
-                "resident_id": "R1",
-                "decision": "grant",
-            }
-        ),
+    event = store.append_event(
+        occurred_at=utc_now(),
+        gate="g",
+        direction="in",
+        method="pin",
+        subject="resident",
+        resident_id="R1",
+        decision="grant",
     )
     store.close()
     good = json.loads(encode(event))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
 from gridgate_core.mqtt import LinkSettings, MqttLink
-from gridgate_wire import Channel, EdgeEvent, edge_topic, encode, utc_now
+from gridgate_wire import Channel, edge_topic, encode, utc_now
 from hub.config import DatabaseConfig, HubConfig
 from hub.runtime import HubService
 from hub.store.db import make_engine, migrate
@@ -46,20 +46,14 @@ def test_same_event_three_times_is_one_row_and_three_acks(
     hub.link.wait_connected(10)
     edge_id = f"edge-{uuid.uuid4().hex[:6]}"
     store = EventStore(tmp_path / "e.sqlite3", edge_id)
-    event = store.append(
-        Channel.EVENT,
-        lambda common: EdgeEvent.model_validate(
-            {
-                **common,
-                "occurred_at": utc_now(),
-                "gate": "g",
-                "direction": "in",
-                "method": "card",
-                "subject": "resident",
-                "resident_id": "R1",
-                "decision": "grant",
-            }
-        ),
+    event = store.append_event(
+        occurred_at=utc_now(),
+        gate="g",
+        direction="in",
+        method="card",
+        subject="resident",
+        resident_id="R1",
+        decision="grant",
     )
     store.close()
     sender = MqttLink(LinkSettings(host="127.0.0.1", port=broker.port, client_id=f"s-{edge_id}"))

@@ -161,6 +161,14 @@ class EventStore:
                 raise
         return message
 
+    def append_event(self, stranger_id: str | None = None, **fields: object) -> EdgeEvent:
+        """Commit one passage (``EdgeEvent`` fields without the common ones) with its outbox row."""
+        return self.append(
+            Channel.EVENT,
+            lambda common: EdgeEvent.model_validate({**common, **fields}),
+            stranger_id=stranger_id,
+        )
+
     def _insert_event(self, event: EdgeEvent, stranger_id: object) -> None:
         self._db.execute(
             "INSERT INTO events (id, seq, occurred_at, gate, lane, direction, method, subject, "
