@@ -437,10 +437,7 @@ class EdgeAgent:
     def _erase(self, resident_id: str, erasure_id: str | None) -> DeletionReceipt | None:
         receipt = None
         if self.face is not None:
-            vectors = [
-                self.face.gallery._vectors[t.template_id].copy()
-                for t in self.face.gallery.templates_of(resident_id)
-            ]
+            vectors = self.face.gallery.template_vectors(resident_id)
             receipt = self.face.gallery.erase(resident_id)
             self.face.strangers.forget_similar(vectors)
             for v in vectors:

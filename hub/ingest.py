@@ -21,6 +21,7 @@ from sqlalchemy import Engine, case, select, update
 
 from gridgate_core.mqtt import Incoming, MqttLink
 from gridgate_wire import (
+    CHANNEL_KIND,
     Channel,
     DecodeError,
     EdgeAlert,
@@ -268,7 +269,8 @@ def _decode_edge_message(item: Incoming) -> EdgeMessage | EdgeStatus:
     return message
 
 
-_EDGE_CHANNEL = {"roster_update": Channel.ROSTER, "alert_suppression": Channel.SUPPRESS}
+# Hub-to-edge channel of each message kind, from the wire contract's own table.
+_EDGE_CHANNEL = {kind.KIND: channel for channel, kind in CHANNEL_KIND.items()}
 
 
 def publish_to_edge(link: MqttLink, message: Message) -> None:

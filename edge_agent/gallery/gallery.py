@@ -107,6 +107,11 @@ class Gallery:
         resident = self._residents.get(resident_id)
         return [] if resident is None else [self._templates[t] for t in resident.template_ids]
 
+    def template_vectors(self, resident_id: str) -> list[Vector]:
+        """Copies of a resident's template vectors (the caller should zero them when done)."""
+        with self._lock:
+            return [self._vectors[t.template_id].copy() for t in self.templates_of(resident_id)]
+
     def search(self, vector: Vector, k: int = 5) -> list[Candidate]:
         """Best residents for ``vector`` (each resident's best template), best first."""
         snapshot, owner, houses = self._snapshot, self._owner, self._houses
