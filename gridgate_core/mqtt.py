@@ -159,6 +159,8 @@ class MqttLink:
         self._thread: threading.Thread | None = None
         self.protocol_in_use: str | None = None
         self.session_present = False
+        # Grows with every accepted CONNACK: lets a user notice a reconnection it did not see.
+        self.connection_count = 0
 
     # ------------------------------------------------------------------ public, any thread
 
@@ -296,6 +298,7 @@ class MqttLink:
             self._set_state(LinkState.REFUSED)
             return
         self._refusal = None
+        self.connection_count += 1
         self.session_present = bool(getattr(flags, "session_present", False))
         self.protocol_in_use = "5" if runtime.protocol is MQTTProtocolVersion.MQTTv5 else "3.1.1"
         subs = list(self._settings.subscriptions)

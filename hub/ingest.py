@@ -181,7 +181,12 @@ class Ingestor:
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
         with self._engine.begin() as conn:
             per_edge: dict[str, list[int]] = defaultdict(list)
-            for row, message in zip(rows, messages, strict=True):
+            # Within a batch, each edge's messages are stored in sequence order: after a broker
+            # restart a redelivered message and the edge's re-send can arrive swapped.
+            ordered = sorted(
+                zip(rows, messages, strict=True), key=lambda rm: (rm[1].edge_id, rm[1].seq)
+            )
+            for row, message in ordered:
                 if conn.execute(insert, row).rowcount:
                     stored += 1
                     if isinstance(message, EdgeAlert):  # same transaction as the alert row

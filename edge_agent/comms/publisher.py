@@ -40,7 +40,7 @@ class OutboxPublisher:
         # msg_id -> (seq, time sent, publish handle)
         self._inflight: dict[str, tuple[int, float, PublishHandle]] = {}
         self._high_sent = 0
-        self._was_connected = False
+        self._epoch = 0
         self.published = 0
         self.acknowledged = 0
 
@@ -80,11 +80,12 @@ class OutboxPublisher:
     def _step(self) -> None:
         self._retire_acked()
         if not self._link.connected:
-            self._was_connected = False
             return
-        if not self._was_connected:
-            # New connection: whatever was in flight may be lost; send it again, in order.
-            self._was_connected = True
+        failed = any(h.done and h.error is not None for _, _, h in self._inflight.values())
+        if self._link.connection_count != self._epoch or failed:
+            # A new connection (even one this thread never saw drop) or a publish that failed:
+            # whatever was in flight may be lost; send everything unacknowledged again, in order.
+            self._epoch = self._link.connection_count
             self._inflight.clear()
             self._high_sent = 0
         self._resend_overdue()
@@ -96,7 +97,7 @@ class OutboxPublisher:
         for row in rows:
             handle = self._link.publish(row.topic, row.payload, qos=1)
             if handle.done and handle.error is not None:
-                self._was_connected = False
+                self._epoch = -1  # start again from the oldest row once connected
                 return
             self._inflight[row.msg_id] = (row.seq, now, handle)
             self._high_sent = row.seq
