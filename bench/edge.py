@@ -185,6 +185,7 @@ def drain_run(events: int, work: Path) -> dict[str, Any]:
         hub = HubService(
             HubConfig.model_validate(
                 {
+                    "api": {"enabled": False},
                     "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
                     "database": {"url": f"sqlite:///{work}/hub.sqlite3"},
                     "mqtt": {"port": broker.port},

@@ -79,6 +79,7 @@ def run(
         HubService(
             HubConfig.model_validate(
                 {
+                    "api": {"enabled": False},
                     "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
                     "database": {"url": url},
                     "mqtt": {"port": broker.port},

@@ -44,6 +44,44 @@ class IngestConfig(StrictModel):
     )
 
 
+class ApiConfig(StrictModel):
+    enabled: bool = Field(default=True, description="Serve the JSON API and the web pages.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to listen on; put a TLS-terminating reverse proxy in front.",
+    )
+    port: int = Field(default=8080, ge=0, le=65535, description="TCP port (0: any free port).")
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A session ends after this long unused."
+    )
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=24 * 7, description="A session ends this long after login."
+    )
+    secure_cookies: bool = Field(
+        default=True, description="Mark the session cookie Secure (served over HTTPS)."
+    )
+
+
+class SiteConfig(StrictModel):
+    timezone: str = Field(
+        default="Asia/Shanghai", description="Time zone pages show times in (IANA name)."
+    )
+    language: str = Field(
+        default="zh-CN", pattern="^(zh-CN|en)$", description="Default page language."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
 class HubConfig(StrictModel):
     instance_id: Id = Field(
         default="hub-1", description="This hub process's id; its MQTT client id."
@@ -52,3 +90,16 @@ class HubConfig(StrictModel):
     mqtt: MqttConfig = Field(default_factory=MqttConfig, description="Broker connection.")
     ingest: IngestConfig = Field(default_factory=IngestConfig, description="Edge ingest.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
+    api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API and web pages.")
+    site: SiteConfig = Field(default_factory=SiteConfig, description="Pages: zone, language.")
+    roster_retry_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Re-send a roster version not acknowledged by its edge after this long.",
+    )
+    template_people_limit: int = Field(
+        default=100_000,
+        ge=1,
+        description="People with face templates the deployment may hold; warn at 90%.",
+    )

@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, case, select, update
+from sqlalchemy import Connection, Engine, case, select, update
+from sqlalchemy.sql.dml import Insert
 
 from gridgate_core.mqtt import Incoming, MqttLink
 from gridgate_wire import (
@@ -25,18 +26,26 @@ from gridgate_wire import (
     Channel,
     DecodeError,
     EdgeAlert,
+    EdgeEvent,
     EdgeMessage,
     EdgeStatus,
+    EnrolmentConfirmation,
+    ErasureConfirmation,
     HubAck,
     Message,
+    RosterAck,
+    RosterUpdate,
     decode_from_topic,
     encode,
     hub_topic,
     new_fields,
     worker_topic,
 )
+from hub.live import TaskFeed
+from hub.privacy import on_enrolment, on_erasure
 from hub.store.db import insert_ignoring_duplicates
 from hub.store.schema import dead_letters, edge_messages, edges
+from hub.sync import mark_sent, on_roster_ack
 from hub.tasks import Outbound, on_alert
 
 _LOGGER = logging.getLogger(__name__)
@@ -63,6 +72,7 @@ class Ingestor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.link: MqttLink | None = None
+        self.feed: TaskFeed | None = None
         self.stats = IngestStats()
         self.committed = threading.Condition()
 
@@ -175,9 +185,6 @@ class Ingestor:
         out: Outbound,
     ) -> int:
         stored = 0
-        # One statement per message, in arrival order: the primary key then follows each edge's
-        # sequence. (A multi-row INSERT ... RETURNING was faster but let rows of one batch take
-        # keys out of arrival order: seen as 49 before 48 after a broker restart.)
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
         with self._engine.begin() as conn:
             per_edge: dict[str, list[int]] = defaultdict(list)
@@ -186,12 +193,26 @@ class Ingestor:
             ordered = sorted(
                 zip(rows, messages, strict=True), key=lambda rm: (rm[1].edge_id, rm[1].seq)
             )
+            # Passages (nearly all traffic) go in as one executemany per run, in order, so the
+            # primary key follows each edge's sequence; messages the hub acts on (alerts,
+            # confirmations, acks) go one by one, so the action runs only for a new row.
+            existing = self._existing(conn, ordered)
+            run: list[dict[str, object]] = []
             for row, message in ordered:
-                if conn.execute(insert, row).rowcount:
+                key = (message.edge_id, str(message.id))
+                if isinstance(message, EdgeEvent):
+                    if key not in existing:
+                        existing.add(key)
+                        run.append(row)
+                    continue
+                stored += self._flush(conn, insert, run, per_edge)
+                run = []
+                if key not in existing and conn.execute(insert, row).rowcount:
+                    existing.add(key)
                     stored += 1
-                    if isinstance(message, EdgeAlert):  # same transaction as the alert row
-                        on_alert(conn, message.edge_id, message, out)
                     per_edge[message.edge_id].append(message.seq)
+                    self._react(conn, message, out)
+            stored += self._flush(conn, insert, run, per_edge)
             edge_ids = set(per_edge) | {s.edge_id for s in statuses}
             known = set(conn.scalars(select(edges.c.edge_id).where(edges.c.edge_id.in_(edge_ids))))
             for edge_id in edge_ids - known:
@@ -232,14 +253,72 @@ class Ingestor:
                 conn.execute(dead_letters.insert(), bad)
         return stored
 
+    @staticmethod
+    def _existing(
+        conn: Connection, ordered: list[tuple[dict[str, object], EdgeMessage]]
+    ) -> set[tuple[str, str]]:
+        """Which of the batch's (edge id, message id) keys are stored already (redeliveries)."""
+        by_edge: dict[str, list[str]] = defaultdict(list)
+        for _, message in ordered:
+            by_edge[message.edge_id].append(str(message.id))
+        found: set[tuple[str, str]] = set()
+        for edge_id, ids in by_edge.items():
+            for start in range(0, len(ids), 500):
+                found.update(
+                    (edge_id, str(msg_id))
+                    for msg_id in conn.scalars(
+                        select(edge_messages.c.msg_id).where(
+                            edge_messages.c.edge_id == edge_id,
+                            edge_messages.c.msg_id.in_(ids[start : start + 500]),
+                        )
+                    )
+                )
+        return found
+
+    @staticmethod
+    def _flush(
+        conn: Connection,
+        insert: Insert,
+        run: list[dict[str, object]],
+        per_edge: dict[str, list[int]],
+    ) -> int:
+        if not run:
+            return 0
+        # ON CONFLICT DO NOTHING still guards a race with another hub process; a row that
+        # process stored first is then counted here too, which only affects the statistics.
+        conn.execute(insert, run)
+        for row in run:
+            per_edge[str(row["edge_id"])].append(int(str(row["seq"])))
+        return len(run)
+
+    def _react(self, conn: Connection, message: EdgeMessage, out: Outbound) -> None:
+        """What the hub does with a newly stored message, in the same transaction."""
+        if isinstance(message, EdgeAlert):
+            on_alert(conn, message.edge_id, message, out)
+        elif isinstance(message, RosterAck):
+            full = on_roster_ack(conn, message)
+            if full is not None:
+                out.to_edges.append(full)
+        elif isinstance(message, EnrolmentConfirmation):
+            on_enrolment(conn, message)
+        elif isinstance(message, ErasureConfirmation):
+            on_erasure(conn, message)
+
     def publish(self, out: Outbound) -> None:
         """After the commit: task changes to workers, roster and suppressions to edges."""
+        if self.feed is not None:
+            for notice in out.notices:
+                self.feed.offer(notice)
         if self.link is None:
             return
         for task in out.to_workers:
             self.link.publish(worker_topic(task.worker_id), encode(task), qos=1)
         for message in out.to_edges:
             publish_to_edge(self.link, message)
+        rosters = [m for m in out.to_edges if isinstance(m, RosterUpdate)]
+        if rosters:
+            with self._engine.begin() as conn:
+                mark_sent(conn, rosters, datetime.now(UTC))
 
     def _acknowledge(self, batch: list[Incoming], rows: list[dict[str, object]]) -> None:
         link = self.link

@@ -1,19 +1,36 @@
-"""The hub process: database, MQTT link and ingest, wired together."""
+"""The hub process: database, MQTT link, ingest, background duties and the HTTP server."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
+
+import uvicorn
 
 from gridgate_core.mqtt import MqttLink, settings_from_config
 from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
+from hub.api import ApiContext, create_app
+from hub.auth import SessionPolicy
 from hub.config import HubConfig
-from hub.ingest import Ingestor
+from hub.ingest import Ingestor, publish_to_edge
+from hub.live import TaskFeed
 from hub.store.db import create_schema, make_engine
-from hub.tasks import Outbound, Outcome, advance, escalate_overdue, record_outcome
+from hub.sync import due_for_resend, mark_sent
+from hub.tasks import (
+    NewOccupant,
+    Outbound,
+    Outcome,
+    OutcomeResult,
+    advance,
+    escalate_overdue,
+    record_outcome,
+)
 
 _LOGGER = logging.getLogger(__name__)
+_DUTY_INTERVAL_S = 5.0
+_ESCALATION_INTERVAL_S = 60.0
 
 
 class HubService:
@@ -21,11 +38,13 @@ class HubService:
         self.config = config
         self.engine = make_engine(config.database)
         create_schema(self.engine)
+        self.feed = TaskFeed()
         self.ingestor = Ingestor(
             self.engine,
             batch_max=config.ingest.batch_max,
             batch_wait_ms=config.ingest.batch_wait_ms,
         )
+        self.ingestor.feed = self.feed
         shared = config.ingest.shared_subscription
         subscriptions = [(edge_subscription(ch, shared=shared), 1) for ch in sorted(EDGE_CHANNELS)]
         settings = settings_from_config(
@@ -39,35 +58,93 @@ class HubService:
         self.link = MqttLink(settings, on_message=self.ingestor.on_message)
         self._stop = threading.Event()
         self.ingestor.attach(self.link)
+        self.api = ApiContext(
+            engine=self.engine,
+            publish=self.publish,
+            policy=SessionPolicy(
+                idle=timedelta(minutes=config.api.session_idle_minutes),
+                absolute=timedelta(hours=config.api.session_absolute_hours),
+            ),
+            template_limit=config.template_people_limit,
+            site_timezone=config.site.timezone,
+            default_language=config.site.language,
+            feed=self.feed,
+            secure_cookies=config.api.secure_cookies,
+        )
+        self._http: uvicorn.Server | None = None
+        self._threads: list[threading.Thread] = []
 
-    def record_outcome(self, task_id: str, outcome: Outcome, actor: str, note: str = "") -> None:
+    # ---------------------------------------------------------------- actions used by tests
+
+    def publish(self, out: Outbound) -> None:
+        self.ingestor.publish(out)
+
+    def record_outcome(
+        self,
+        task_id: str,
+        outcome: Outcome,
+        actor: str,
+        note: str = "",
+        new_occupant: NewOccupant | None = None,
+    ) -> OutcomeResult:
         """A worker's visit outcome: close the task, update the registry, tell workers and edges."""
         out = Outbound()
         with self.engine.begin() as conn:
-            record_outcome(conn, task_id, outcome, actor, out, note)
-        self.ingestor.publish(out)
+            result = record_outcome(conn, task_id, outcome, actor, out, note, new_occupant)
+        self.publish(out)
+        return result
 
     def accept(self, task_id: str, worker_id: str) -> None:
         out = Outbound()
         with self.engine.begin() as conn:
             advance(conn, task_id, TaskState.ACCEPTED, worker_id, out)
-        self.ingestor.publish(out)
+        self.publish(out)
 
     def escalate(self, now: datetime | None = None) -> list[str]:
         out = Outbound()
         with self.engine.begin() as conn:
             moved = escalate_overdue(conn, now or datetime.now(UTC), out)
-        self.ingestor.publish(out)
+        self.publish(out)
         if moved:
             _LOGGER.warning("%d overdue tasks escalated", len(moved))
         return moved
 
-    def _escalation_loop(self) -> None:
-        while not self._stop.wait(60):
+    def resend_rosters(self, now: datetime | None = None) -> int:
+        """Publish again every roster version its edge has not acknowledged in time."""
+        moment = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            due = due_for_resend(conn, moment, timedelta(seconds=self.config.roster_retry_s))
+            if due and self.link.connected:
+                for message in due:
+                    publish_to_edge(self.link, message)
+                mark_sent(conn, due, moment)
+        if due:
+            _LOGGER.info("re-sent %d unacknowledged roster versions", len(due))
+        return len(due) if self.link.connected else 0
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def _duties(self) -> None:
+        last_escalation = time.monotonic()
+        while not self._stop.wait(_DUTY_INTERVAL_S):
             try:
-                self.escalate()
-            except Exception:  # keep escalating on the next round
-                _LOGGER.exception("escalation failed")
+                self.resend_rosters()
+                if time.monotonic() - last_escalation >= _ESCALATION_INTERVAL_S:
+                    last_escalation = time.monotonic()
+                    self.escalate()
+            except Exception:  # the next round tries again; never stop the hub for this
+                _LOGGER.exception("background duty failed")
+
+    @property
+    def http_port(self) -> int | None:
+        """The port the HTTP server listens on, once started."""
+        server = self._http
+        if server is None or not server.started:
+            return None
+        for listener in server.servers:
+            for sock in listener.sockets:
+                return int(sock.getsockname()[1])
+        return None
 
     def start(self) -> None:
         _LOGGER.info(
@@ -77,13 +154,39 @@ class HubService:
         )
         self.ingestor.start()
         self.link.start()
-        self._escalator = threading.Thread(
-            target=self._escalation_loop, name="escalate", daemon=True
-        )
-        self._escalator.start()
+        duties = threading.Thread(target=self._duties, name="hub-duties", daemon=True)
+        duties.start()
+        self._threads.append(duties)
+        if self.config.api.enabled:
+            self._http = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(self.api),
+                    host=self.config.api.host,
+                    port=self.config.api.port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="off",
+                )
+            )
+            http = threading.Thread(target=self._http.run, name="hub-http", daemon=True)
+            http.start()
+            self._threads.append(http)
+            deadline = time.monotonic() + 10
+            while not self._http.started and time.monotonic() < deadline and http.is_alive():
+                time.sleep(0.02)
+            if not self._http.started:
+                raise RuntimeError(
+                    f"the HTTP server did not start on {self.config.api.host}:"
+                    f"{self.config.api.port} (port in use?)"
+                )
+            _LOGGER.info("web UI and API on http://%s:%s/", self.config.api.host, self.http_port)
 
     def stop(self) -> None:
         self._stop.set()
+        if self._http is not None:
+            self._http.should_exit = True
+        for thread in self._threads:
+            thread.join(10)
         self.link.stop()
         self.ingestor.stop()
         self.engine.dispose()

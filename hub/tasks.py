@@ -8,7 +8,9 @@ recorded with who and when. Outcomes update the registry and produce the message
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,23 +21,25 @@ from gridgate_wire import (
     AlertKind,
     AlertSuppression,
     EdgeAlert,
+    EnrolmentInvitation,
     Message,
-    RosterUpdate,
     TaskState,
     WorkerTask,
     new_fields,
     uuid7,
 )
+from hub.live import TaskNotice
 from hub.store.schema import (
-    compounds,
-    edge_compounds,
+    consents,
     houses,
+    invitations,
     residents,
     task_evidence,
     task_transitions,
     tasks,
     workers,
 )
+from hub.sync import edges_of_house, queue_resident_change
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +69,7 @@ class Outbound:
 
     to_workers: list[WorkerTask] = field(default_factory=list)
     to_edges: list[Message] = field(default_factory=list)
+    notices: list[TaskNotice] = field(default_factory=list)
 
 
 def _transition(
@@ -119,6 +124,20 @@ def _worker_message(conn: Connection, task_id: str) -> WorkerTask | None:
     )
 
 
+def _changed(conn: Connection, task_id: str, out: Outbound, *, push: bool = True) -> None:
+    """A task changed: push it to its worker's phone and tell this process's open pages."""
+    row = conn.execute(
+        select(tasks.c.worker_id, tasks.c.state, tasks.c.revision, houses.c.grid_id)
+        .join(houses, houses.c.house_id == tasks.c.house_id)
+        .where(tasks.c.task_id == task_id)
+    ).one()
+    out.notices.append(TaskNotice(task_id, row.grid_id, row.worker_id, row.state, row.revision))
+    if push:
+        message = _worker_message(conn, task_id)
+        if message is not None:
+            out.to_workers.append(message)
+
+
 def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) -> str | None:
     """Turn an alert into a new task or evidence on the open one; returns the task id."""
     if (
@@ -166,9 +185,6 @@ def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) ->
                 .values(state=TaskState.ASSIGNED.value, revision=2)
             )
             _transition(conn, task_id, "system", "created", "assigned", f"{assignee} {worker_id}")
-            message = _worker_message(conn, task_id)
-            if message is not None:
-                out.to_workers.append(message)
     conn.execute(
         task_evidence.insert().values(
             task_id=task_id,
@@ -178,12 +194,14 @@ def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) ->
             confidence=alert.confidence,
         )
     )
+    _changed(conn, task_id, out, push=open_task is None)
     return task_id
 
 
 _NEXT = {
     TaskState.ASSIGNED: {TaskState.ACCEPTED, TaskState.CANCELLED},
-    TaskState.CREATED: {TaskState.ASSIGNED, TaskState.CANCELLED},
+    # The community centre may take an unassigned task itself.
+    TaskState.CREATED: {TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.CANCELLED},
     TaskState.ACCEPTED: {TaskState.VISITED, TaskState.CANCELLED},
     TaskState.VISITED: {TaskState.CLOSED},
 }
@@ -205,51 +223,75 @@ def advance(
         .values(state=new.value, open=still_open, revision=row.revision + 1)
     )
     _transition(conn, task_id, actor, old.value, new.value, note)
-    message = _worker_message(conn, task_id)
-    if message is not None:
-        out.to_workers.append(message)
+    _changed(conn, task_id, out)
+
+
+@dataclass(frozen=True)
+class NewOccupant:
+    """What the worker found and the new occupant agreed to, for a new-occupant outcome."""
+
+    name: str
+    phone: str = ""
+    care_recipient: bool = False
+    face_consent: bool = False
+    consent_version: str = "v1"
+    guardian_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    """A new occupant's resident id and one-time enrolment code (shown once, never stored)."""
+
+    resident_id: str | None = None
+    enrolment_code: str | None = None
+
+
+INVITATION_VALID = timedelta(days=14)
 
 
 def record_outcome(
-    conn: Connection, task_id: str, outcome: Outcome, actor: str, out: Outbound, note: str = ""
-) -> None:
+    conn: Connection,
+    task_id: str,
+    outcome: Outcome,
+    actor: str,
+    out: Outbound,
+    note: str = "",
+    new_occupant: NewOccupant | None = None,
+) -> OutcomeResult:
     """The worker visited: close the task and carry the outcome into the registry and edges."""
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None:
         raise TaskError(f"no task {task_id}")
-    if row.state == TaskState.ACCEPTED.value:
+    if outcome is Outcome.NEW_OCCUPANT_CONFIRMED and new_occupant is None:
+        raise TaskError("a new-occupant outcome needs the new occupant's details")
+    # Whoever records the outcome went: an outcome on an assigned task accepts it first.
+    if row.state in (TaskState.CREATED.value, TaskState.ASSIGNED.value):
+        advance(conn, task_id, TaskState.ACCEPTED, actor, out)
+    if row.state != TaskState.VISITED.value:
         advance(conn, task_id, TaskState.VISITED, actor, out, note)
     advance(conn, task_id, TaskState.CLOSED, actor, out, f"{outcome.value}: {note}")
     conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(outcome=outcome.value))
-    edges = [
-        str(e)
-        for e in conn.scalars(
-            select(edge_compounds.c.edge_id)
-            .join(compounds, compounds.c.compound_id == edge_compounds.c.compound_id)
-            .join(houses, houses.c.compound_id == compounds.c.compound_id)
-            .where(houses.c.house_id == row.house_id)
-        )
-    ]
+    result = OutcomeResult()
     if outcome is Outcome.MOVED_OUT and row.resident_id:
         conn.execute(
             update(residents).where(residents.c.resident_id == row.resident_id).values(active=False)
         )
-        for edge_id in edges:
-            version = _next_roster_version(conn, edge_id)
-            out.to_edges.append(
-                RosterUpdate(
-                    **new_fields(),
-                    edge_id=edge_id,
-                    roster_version=version,
-                    base_version=version - 1,
-                    removed=[row.resident_id],
-                )
-            )
+        out.to_edges.extend(queue_resident_change(conn, row.resident_id))
     elif outcome is Outcome.VACANCY_CONFIRMED:
         conn.execute(update(houses).where(houses.c.house_id == row.house_id).values(vacant=True))
+        moved = conn.scalars(
+            select(residents.c.resident_id).where(
+                residents.c.house_id == row.house_id, residents.c.active.is_(True)
+            )
+        ).all()
+        conn.execute(
+            update(residents).where(residents.c.house_id == row.house_id).values(active=False)
+        )
+        for resident_id in moved:
+            out.to_edges.extend(queue_resident_change(conn, str(resident_id)))
     elif outcome is Outcome.NO_CHANGE:
         until = datetime.now(UTC) + NO_CHANGE_SUPPRESSION
-        for edge_id in edges:
+        for edge_id in edges_of_house(conn, row.house_id):
             out.to_edges.append(
                 AlertSuppression(
                     **new_fields(),
@@ -259,19 +301,83 @@ def record_outcome(
                     until=until,
                 )
             )
+    elif outcome is Outcome.NEW_OCCUPANT_CONFIRMED and new_occupant is not None:
+        result = add_occupant(conn, row.house_id, new_occupant, actor, out)
+    return result
 
 
-def _next_roster_version(conn: Connection, edge_id: str) -> int:
-    current = conn.scalar(
-        select(edge_compounds.c.roster_version).where(edge_compounds.c.edge_id == edge_id)
-    )
-    version = int(current or 0) + 1
+def add_occupant(
+    conn: Connection, house_id: str, person: NewOccupant, actor: str, out: Outbound
+) -> OutcomeResult:
+    """Register a resident; with face consent, record it and invite them to enrol at a gate."""
+    resident_id = f"R-{uuid7().hex[-12:]}"
+    now = datetime.now(UTC)
     conn.execute(
-        update(edge_compounds)
-        .where(edge_compounds.c.edge_id == edge_id)
-        .values(roster_version=version)
+        residents.insert().values(
+            resident_id=resident_id,
+            house_id=house_id,
+            active=True,
+            care_recipient=person.care_recipient,
+            name=person.name,
+            phone=person.phone,
+        )
     )
-    return version
+    conn.execute(update(houses).where(houses.c.house_id == house_id).values(vacant=False))
+    code = None
+    consent_id = None
+    if person.face_consent:
+        consent_id = f"C-{uuid7().hex[-12:]}"
+        conn.execute(
+            consents.insert().values(
+                consent_id=consent_id,
+                resident_id=resident_id,
+                purpose="face",
+                version=person.consent_version,
+                granted_at=now,
+                guardian_id=person.guardian_id,
+                withdrawn_at=None,
+                recorded_by=actor,
+            )
+        )
+    out.to_edges.extend(queue_resident_change(conn, resident_id))
+    if consent_id is not None:
+        code = f"{secrets.randbelow(10**8):08d}"
+        out.to_edges.extend(invite(conn, resident_id, consent_id, code, now))
+    return OutcomeResult(resident_id=resident_id, enrolment_code=code)
+
+
+def invite(
+    conn: Connection, resident_id: str, consent_id: str, code: str, now: datetime
+) -> list[Message]:
+    """One invitation per edge of the resident's compound; the code itself is not stored."""
+    house_id = conn.scalar(
+        select(residents.c.house_id).where(residents.c.resident_id == resident_id)
+    )
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    messages: list[Message] = []
+    for edge_id in edges_of_house(conn, str(house_id)):
+        message = EnrolmentInvitation(
+            **new_fields(),
+            edge_id=edge_id,
+            resident_id=resident_id,
+            consent_id=consent_id,
+            code_sha256=digest,
+            expires_at=now + INVITATION_VALID,
+        )
+        conn.execute(
+            invitations.insert().values(
+                invitation_id=str(message.id),
+                resident_id=resident_id,
+                consent_id=consent_id,
+                code_sha256=digest,
+                created_at=now,
+                expires_at=message.expires_at,
+                status="sent",
+                reason="",
+            )
+        )
+        messages.append(message)
+    return messages
 
 
 def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str]:
@@ -308,8 +414,6 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
         )
         state = conn.scalar(select(tasks.c.state).where(tasks.c.task_id == row.task_id))
         _transition(conn, row.task_id, "system", state, str(state), f"overdue: to {assignee}")
-        message = _worker_message(conn, row.task_id)
-        if message is not None:
-            out.to_workers.append(message)
+        _changed(conn, row.task_id, out)
         moved.append(str(row.task_id))
     return moved

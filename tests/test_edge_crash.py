@@ -42,6 +42,7 @@ def test_sigkill_rounds_lose_nothing(tmp_path: Path, broker: Mosquitto) -> None:
     hub = HubService(
         HubConfig.model_validate(
             {
+                "api": {"enabled": False},
                 "instance_id": f"hub-kill-{uuid.uuid4().hex[:6]}",
                 "database": {"url": f"sqlite:///{tmp_path}/hub.sqlite3"},
                 "mqtt": {"port": broker.port, "reconnect_max_s": 0.5},

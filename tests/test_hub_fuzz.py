@@ -57,6 +57,7 @@ def test_fuzz_batch_goes_to_dead_letters(tmp_path: Path, broker: Mosquitto) -> N
     hub = HubService(
         HubConfig.model_validate(
             {
+                "api": {"enabled": False},
                 "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
                 "database": {"url": f"sqlite:///{tmp_path}/hub.sqlite3"},
                 "mqtt": {"port": broker.port},

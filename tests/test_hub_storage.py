@@ -36,6 +36,7 @@ def test_same_event_three_times_is_one_row_and_three_acks(
     hub = HubService(
         HubConfig.model_validate(
             {
+                "api": {"enabled": False},
                 "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
                 "database": {"url": database_url},
                 "mqtt": {"port": broker.port},

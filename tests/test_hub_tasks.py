@@ -115,6 +115,7 @@ def test_alert_to_task_to_outcome_round_trip(
     hub = HubService(
         HubConfig.model_validate(
             {
+                "api": {"enabled": False},
                 "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
                 "database": {"url": database_url},
                 "mqtt": {"port": broker.port, "reconnect_max_s": 0.5},
@@ -220,6 +221,7 @@ def test_overdue_tasks_escalate(tmp_path: Path, database_url: str) -> None:
     hub = HubService(
         HubConfig.model_validate(
             {
+                "api": {"enabled": False},
                 "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
                 "database": {"url": database_url},
             }

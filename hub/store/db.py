@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,8 @@ def insert_ignoring_duplicates(engine: Engine, table: Table) -> Insert:
     if engine.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time the hub stores is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

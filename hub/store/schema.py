@@ -92,6 +92,8 @@ houses = Table(
     Column("grid_id", String(64), ForeignKey("areas.area_id"), nullable=False),
     Column("address", String(200), nullable=False),
     Column("vacant", Boolean, nullable=False),
+    Column("building", String(32), nullable=False, server_default=""),
+    Column("unit", String(32), nullable=False, server_default=""),
 )
 
 residents = Table(
@@ -101,6 +103,8 @@ residents = Table(
     Column("house_id", String(64), ForeignKey("houses.house_id"), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("care_recipient", Boolean, nullable=False),
+    Column("name", String(128), nullable=False, server_default=""),
+    Column("phone", String(32), nullable=False, server_default=""),
 )
 
 workers = Table(
@@ -170,4 +174,126 @@ task_transitions = Table(
     Column("from_state", String(16)),
     Column("to_state", String(16), nullable=False),
     Column("note", Text, nullable=False),
+)
+
+# ------------------------------------------------------- people, access, sync, privacy (#7)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("consent_id", String(64), primary_key=True),
+    Column("resident_id", String(64), ForeignKey("residents.resident_id"), nullable=False),
+    Column("purpose", String(32), nullable=False),  # "face" is the only purpose the edge uses
+    Column("version", String(32), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("guardian_id", String(64)),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("recorded_by", String(80), nullable=False),
+)
+
+resident_credentials = Table(
+    "resident_credentials",
+    metadata,
+    Column("resident_id", String(64), ForeignKey("residents.resident_id"), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # card | qr | pin
+    # Only the sha256 is kept, as on the edge: a stolen database cannot open a gate.
+    Column("secret_sha256", String(64), primary_key=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(24), nullable=False),  # admin | community_admin | grid_worker
+    Column("area_id", String(64), ForeignKey("areas.area_id")),
+    Column("worker_id", String(64), ForeignKey("workers.worker_id")),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # sha256 of the bearer token: a database dump holds no usable session.
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("username", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_username_at", "username", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(16), nullable=False),  # read | create | update | delete | export
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(200), nullable=False),
+    Column("community_id", String(64)),
+    Column("detail", Text, nullable=False),
+)
+
+roster_outbox = Table(
+    "roster_outbox",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("roster_version", BigInteger, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False),
+    Column("acked_at", DateTime(timezone=True)),
+    Column("error", Text, nullable=False),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("invitation_id", String(36), primary_key=True),
+    Column("resident_id", String(64), ForeignKey("residents.resident_id"), nullable=False),
+    Column("consent_id", String(64), ForeignKey("consents.consent_id"), nullable=False),
+    Column("code_sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # sent | enrolled | refused
+    Column("reason", String(200), nullable=False),
+)
+
+face_templates = Table(
+    "face_templates",
+    metadata,
+    # Counts only: which edge holds templates of which resident. The templates never leave it.
+    Column("edge_id", String(64), primary_key=True),
+    Column("resident_id", String(64), primary_key=True),
+    Column("templates", Integer, nullable=False),
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("msg_id", String(36), primary_key=True),
+    Column("resident_id", String(64), nullable=False),
+    Column("templates_deleted", Integer, nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,263 @@
+"""Request and response bodies of the hub's HTTP API (they make its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gridgate_wire import AlertKind, TaskState
+from hub.auth import Role
+from hub.tasks import Outcome
+
+T = TypeVar("T")
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="Matching objects in all pages.")
+    limit: int
+    offset: int
+
+
+class LoginRequest(Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginResponse(BaseModel):
+    token: str = Field(description="Bearer token; also set as an HttpOnly cookie.")
+    csrf_token: str = Field(description="Send as X-CSRF-Token with cookie-authenticated writes.")
+    role: Role
+    username: str
+
+
+class Me(BaseModel):
+    user_id: str
+    username: str
+    role: Role
+    area_id: str | None
+    worker_id: str | None
+    grids: list[str] | None = Field(description="Grids this user sees; null means all.")
+
+
+class Area(BaseModel):
+    area_id: str
+    level: str
+    name: str
+    parent_id: str | None
+
+
+class Compound(BaseModel):
+    compound_id: str
+    community_id: str
+    name: str
+
+
+class House(BaseModel):
+    house_id: str
+    compound_id: str
+    grid_id: str
+    building: str
+    unit: str
+    address: str
+    vacant: bool
+
+
+class Consent(BaseModel):
+    consent_id: str
+    purpose: str
+    version: str
+    granted_at: datetime
+    guardian_id: str | None
+    withdrawn_at: datetime | None
+
+
+class Resident(BaseModel):
+    resident_id: str
+    house_id: str
+    name: str
+    phone: str
+    active: bool
+    care_recipient: bool
+    face_consent: bool = Field(description="A current (not withdrawn) face consent exists.")
+
+
+class ResidentDetail(Resident):
+    consents: list[Consent]
+    has_templates_on: list[str] = Field(description="Edges that confirmed an enrolment.")
+
+
+class ResidentCreate(Body):
+    resident_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+    house_id: str
+    name: str = Field(min_length=1, max_length=128)
+    phone: str = Field(default="", max_length=32)
+    care_recipient: bool = False
+
+
+class ResidentPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    phone: str | None = Field(default=None, max_length=32)
+    active: bool | None = None
+    care_recipient: bool | None = None
+
+
+class ConsentCreate(Body):
+    version: str = Field(min_length=1, max_length=32)
+    guardian_id: str | None = Field(default=None, max_length=64)
+
+
+class InvitationOut(BaseModel):
+    resident_id: str
+    consent_id: str
+    enrolment_code: str = Field(description="Shown once; only its sha256 is stored.")
+    edges: int = Field(description="Edges the invitation was sent to.")
+    expires_at: datetime
+
+
+class Worker(BaseModel):
+    worker_id: str
+    name: str
+    grid_id: str
+    leader: bool
+
+
+class Task(BaseModel):
+    task_id: str
+    house_id: str
+    grid_id: str
+    address: str
+    kind: AlertKind
+    state: TaskState
+    open: bool
+    resident_id: str | None
+    worker_id: str | None
+    assignee: str
+    created_at: datetime
+    due_at: datetime
+    revision: int
+    outcome: str | None
+    evidence_count: int
+
+
+class Evidence(BaseModel):
+    edge_id: str
+    msg_id: str
+    received_at: datetime
+    confidence: float
+    detail: dict[str, object] = Field(description="The alert's own evidence as the edge sent it.")
+
+
+class Transition(BaseModel):
+    at: datetime
+    actor: str
+    from_state: str | None
+    to_state: str
+    note: str
+
+
+class TaskDetail(Task):
+    evidence: list[Evidence]
+    transitions: list[Transition]
+
+
+class NewOccupantIn(Body):
+    name: str = Field(min_length=1, max_length=128)
+    phone: str = Field(default="", max_length=32)
+    care_recipient: bool = False
+    face_consent: bool = False
+    consent_version: str = Field(default="v1", min_length=1, max_length=32)
+    guardian_id: str | None = Field(default=None, max_length=64)
+
+
+class OutcomeIn(Body):
+    outcome: Outcome
+    note: str = Field(default="", max_length=1000)
+    new_occupant: NewOccupantIn | None = None
+
+
+class NoteIn(Body):
+    note: str = Field(default="", max_length=1000)
+
+
+class OutcomeOut(BaseModel):
+    task: Task
+    resident_id: str | None
+    enrolment_code: str | None
+
+
+class Edge(BaseModel):
+    edge_id: str
+    compound_id: str | None
+    state: str
+    online: bool = Field(description="A status arrived within the last 3 minutes.")
+    last_status_at: datetime | None
+    outbox_depth: int
+    software: str
+    received: int
+    max_seq: int
+    missing: int = Field(description="Sequence numbers never received: a health warning if > 0.")
+    roster_version: int | None
+    roster_pending: int = Field(description="Roster versions sent but not yet acknowledged.")
+    warnings: list[str]
+
+
+class ReportRowOut(BaseModel):
+    key: str
+    grid_id: str
+    tasks_assigned: int
+    tasks_closed: int
+    on_time_rate: float | None
+    median_hours_to_visit: float | None
+    outcomes: dict[str, int]
+
+
+class Report(BaseModel):
+    month: str
+    group_by: str
+    rows: list[ReportRowOut]
+
+
+class ImportProblem(BaseModel):
+    row: int
+    field: str
+    reason: str
+
+
+class ImportResult(BaseModel):
+    kind: str
+    rows: int
+    imported: int
+    problems: list[ImportProblem]
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    community_id: str | None
+    detail: str
+
+
+class TemplateCountsOut(BaseModel):
+    people: int = Field(description="Distinct people with face templates on any edge.")
+    edges: int
+    templates: int
+    limit: int
+    warning: str
+
+
+class DeadLetter(BaseModel):
+    received_at: datetime
+    topic: str
+    field: str
+    reason: str
+    size: int

@@ -1,0 +1,382 @@
+"""Scoped reads shared by the JSON API and the web pages: every object is looked up together
+with the grid or community it belongs to, and anything outside the user's scope is "not found"
+(a 404 tells nothing about objects of other communities)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import Connection, Select, func, select
+
+from hub.api import models
+from hub.auth import Principal, Role
+from hub.store.db import as_utc
+from hub.store.schema import (
+    areas,
+    compounds,
+    consents,
+    edge_compounds,
+    edge_messages,
+    edges,
+    face_templates,
+    houses,
+    residents,
+    roster_outbox,
+    task_evidence,
+    task_transitions,
+    tasks,
+    workers,
+)
+
+ONLINE_WITHIN = timedelta(minutes=3)
+
+
+def not_found(what: str, object_id: str) -> HTTPException:
+    return HTTPException(404, f"no {what} {object_id}")
+
+
+def page(conn: Connection, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
+    total = int(conn.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return list(conn.execute(query.limit(limit).offset(offset)).all()), total
+
+
+def community_of_grid(conn: Connection, grid_id: str) -> str | None:
+    parent = conn.scalar(select(areas.c.parent_id).where(areas.c.area_id == grid_id))
+    return None if parent is None else str(parent)
+
+
+# ------------------------------------------------------------------------------ areas, compounds
+
+
+def areas_query(p: Principal) -> Select[Any]:
+    query = select(areas).order_by(areas.c.level, areas.c.area_id)
+    if p.role is Role.COMMUNITY_ADMIN:
+        query = query.where(areas.c.area_id.in_(set(p.grids or ()) | set(p.communities or ())))
+    elif p.role is Role.GRID_WORKER:
+        query = query.where(areas.c.area_id.in_(p.grids or ()))
+    return query
+
+
+def compounds_query(p: Principal) -> Select[Any]:
+    query = select(compounds).order_by(compounds.c.compound_id)
+    if p.communities is not None:
+        query = query.where(compounds.c.community_id.in_(p.communities))
+    return query
+
+
+def compound(conn: Connection, p: Principal, compound_id: str) -> models.Compound:
+    row = conn.execute(select(compounds).where(compounds.c.compound_id == compound_id)).first()
+    if row is None or not p.sees_community(row.community_id):
+        raise not_found("compound", compound_id)
+    return models.Compound.model_validate(row._mapping)
+
+
+# ------------------------------------------------------------------------------ houses, residents
+
+
+def houses_query(
+    p: Principal, grid_id: str | None = None, compound_id: str | None = None
+) -> Select[Any]:
+    query = select(houses).order_by(houses.c.house_id)
+    if p.grids is not None:
+        query = query.where(houses.c.grid_id.in_(p.grids))
+    if grid_id:
+        query = query.where(houses.c.grid_id == grid_id)
+    if compound_id:
+        query = query.where(houses.c.compound_id == compound_id)
+    return query
+
+
+def house(conn: Connection, p: Principal, house_id: str) -> models.House:
+    row = conn.execute(select(houses).where(houses.c.house_id == house_id)).first()
+    if row is None or not p.sees_grid(row.grid_id):
+        raise not_found("house", house_id)
+    return models.House.model_validate(row._mapping)
+
+
+def _face_consented() -> Any:
+    return (
+        select(consents.c.resident_id)
+        .where(consents.c.purpose == "face", consents.c.withdrawn_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def residents_query(p: Principal, house_id: str | None = None) -> Select[Any]:
+    query = (
+        select(
+            residents,
+            houses.c.grid_id,
+            residents.c.resident_id.in_(_face_consented()).label("face_consent"),
+        )
+        .join(houses, houses.c.house_id == residents.c.house_id)
+        .order_by(residents.c.resident_id)
+    )
+    if p.grids is not None:
+        query = query.where(houses.c.grid_id.in_(p.grids))
+    if house_id:
+        query = query.where(residents.c.house_id == house_id)
+    return query
+
+
+def resident_row(conn: Connection, p: Principal, resident_id: str) -> Any:
+    row = conn.execute(residents_query(p).where(residents.c.resident_id == resident_id)).first()
+    if row is None:
+        raise not_found("resident", resident_id)
+    return row
+
+
+def resident_out(row: Any) -> models.Resident:
+    return models.Resident(
+        resident_id=row.resident_id,
+        house_id=row.house_id,
+        name=row.name,
+        phone=row.phone,
+        active=row.active,
+        care_recipient=row.care_recipient,
+        face_consent=bool(row.face_consent),
+    )
+
+
+def resident_detail(conn: Connection, p: Principal, resident_id: str) -> models.ResidentDetail:
+    row = resident_row(conn, p, resident_id)
+    consent_rows = conn.execute(
+        select(consents)
+        .where(consents.c.resident_id == resident_id)
+        .order_by(consents.c.granted_at)
+    ).all()
+    edges_with = conn.scalars(
+        select(face_templates.c.edge_id).where(face_templates.c.resident_id == resident_id)
+    ).all()
+    return models.ResidentDetail(
+        **resident_out(row).model_dump(),
+        consents=[
+            models.Consent(
+                consent_id=c.consent_id,
+                purpose=c.purpose,
+                version=c.version,
+                granted_at=as_utc(c.granted_at),
+                guardian_id=c.guardian_id,
+                withdrawn_at=None if c.withdrawn_at is None else as_utc(c.withdrawn_at),
+            )
+            for c in consent_rows
+        ],
+        has_templates_on=[str(e) for e in edges_with],
+    )
+
+
+def community_of_house(conn: Connection, house_id: str) -> str | None:
+    grid = conn.scalar(select(houses.c.grid_id).where(houses.c.house_id == house_id))
+    return None if grid is None else community_of_grid(conn, str(grid))
+
+
+# ------------------------------------------------------------------------------ workers
+
+
+def workers_query(p: Principal) -> Select[Any]:
+    query = select(workers).order_by(workers.c.grid_id, workers.c.worker_id)
+    if p.grids is not None:
+        query = query.where(workers.c.grid_id.in_(p.grids))
+    return query
+
+
+def worker(conn: Connection, p: Principal, worker_id: str) -> models.Worker:
+    row = conn.execute(select(workers).where(workers.c.worker_id == worker_id)).first()
+    if row is None or not p.sees_grid(row.grid_id):
+        raise not_found("worker", worker_id)
+    return models.Worker.model_validate(row._mapping)
+
+
+# ------------------------------------------------------------------------------ tasks
+
+
+def tasks_query(
+    p: Principal,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    grid_id: str | None = None,
+    worker_id: str | None = None,
+    open_only: bool | None = None,
+    changed_since: datetime | None = None,
+) -> Select[Any]:
+    evidence_count = (
+        select(func.count())
+        .select_from(task_evidence)
+        .where(task_evidence.c.task_id == tasks.c.task_id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            tasks,
+            houses.c.grid_id,
+            houses.c.address,
+            evidence_count.label("evidence_count"),
+        )
+        .join(houses, houses.c.house_id == tasks.c.house_id)
+        .order_by(tasks.c.due_at, tasks.c.task_id)
+    )
+    if p.grids is not None:
+        query = query.where(houses.c.grid_id.in_(p.grids))
+    if state:
+        query = query.where(tasks.c.state == state)
+    if kind:
+        query = query.where(tasks.c.kind == kind)
+    if grid_id:
+        query = query.where(houses.c.grid_id == grid_id)
+    if worker_id:
+        query = query.where(tasks.c.worker_id == worker_id)
+    if open_only is not None:
+        query = query.where(tasks.c.open.is_(open_only))
+    if changed_since is not None:
+        query = query.where(
+            tasks.c.task_id.in_(
+                select(task_transitions.c.task_id).where(task_transitions.c.at > changed_since)
+            )
+        )
+    return query
+
+
+def task_out(row: Any) -> models.Task:
+    return models.Task(
+        task_id=row.task_id,
+        house_id=row.house_id,
+        grid_id=row.grid_id,
+        address=row.address,
+        kind=row.kind,
+        state=row.state,
+        open=row.open,
+        resident_id=row.resident_id,
+        worker_id=row.worker_id,
+        assignee=row.assignee,
+        created_at=as_utc(row.created_at),
+        due_at=as_utc(row.due_at),
+        revision=row.revision,
+        outcome=row.outcome,
+        evidence_count=row.evidence_count,
+    )
+
+
+def task(conn: Connection, p: Principal, task_id: str) -> models.Task:
+    row = conn.execute(tasks_query(p).where(tasks.c.task_id == task_id)).first()
+    if row is None:
+        raise not_found("task", task_id)
+    return task_out(row)
+
+
+def task_detail(conn: Connection, p: Principal, task_id: str) -> models.TaskDetail:
+    summary = task(conn, p, task_id)
+    evidence = conn.execute(
+        select(task_evidence, edge_messages.c.payload)
+        .join(
+            edge_messages,
+            (edge_messages.c.edge_id == task_evidence.c.edge_id)
+            & (edge_messages.c.msg_id == task_evidence.c.msg_id),
+            isouter=True,
+        )
+        .where(task_evidence.c.task_id == task_id)
+        .order_by(task_evidence.c.received_at)
+    ).all()
+    transitions = conn.execute(
+        select(task_transitions)
+        .where(task_transitions.c.task_id == task_id)
+        .order_by(task_transitions.c.pk)
+    ).all()
+    return models.TaskDetail(
+        **summary.model_dump(),
+        evidence=[
+            models.Evidence(
+                edge_id=e.edge_id,
+                msg_id=e.msg_id,
+                received_at=as_utc(e.received_at),
+                confidence=e.confidence,
+                detail=dict(json.loads(e.payload).get("evidence", {})) if e.payload else {},
+            )
+            for e in evidence
+        ],
+        transitions=[
+            models.Transition(
+                at=as_utc(t.at),
+                actor=t.actor,
+                from_state=t.from_state,
+                to_state=t.to_state,
+                note=t.note,
+            )
+            for t in transitions
+        ],
+    )
+
+
+# ------------------------------------------------------------------------------ edges
+
+
+def edges_query(p: Principal) -> Select[Any]:
+    query = (
+        select(
+            edge_compounds.c.edge_id,
+            edge_compounds.c.compound_id,
+            edge_compounds.c.roster_version,
+            compounds.c.community_id,
+            edges.c.state,
+            edges.c.last_status_at,
+            edges.c.outbox_depth,
+            edges.c.software,
+            edges.c.received,
+            edges.c.max_seq,
+        )
+        .join(compounds, compounds.c.compound_id == edge_compounds.c.compound_id)
+        .join(edges, edges.c.edge_id == edge_compounds.c.edge_id, isouter=True)
+        .order_by(edge_compounds.c.edge_id)
+    )
+    if p.communities is not None:
+        query = query.where(compounds.c.community_id.in_(p.communities))
+    return query
+
+
+def edge_out(conn: Connection, row: Any, now: datetime | None = None) -> models.Edge:
+    now = now or datetime.now(UTC)
+    last = None if row.last_status_at is None else as_utc(row.last_status_at)
+    received = int(row.received or 0)
+    max_seq = int(row.max_seq or 0)
+    missing = max(0, max_seq - received)
+    pending = int(
+        conn.scalar(
+            select(func.count())
+            .select_from(roster_outbox)
+            .where(roster_outbox.c.edge_id == row.edge_id, roster_outbox.c.acked_at.is_(None))
+        )
+        or 0
+    )
+    online = last is not None and now - last <= ONLINE_WITHIN
+    warnings = []
+    if missing:
+        warnings.append(f"{missing} sequence numbers missing")
+    if not online:
+        warnings.append("no status for more than 3 minutes")
+    if pending:
+        warnings.append(f"{pending} roster versions not acknowledged")
+    return models.Edge(
+        edge_id=row.edge_id,
+        compound_id=row.compound_id,
+        state=row.state or "unknown",
+        online=online,
+        last_status_at=last,
+        outbox_depth=int(row.outbox_depth or 0),
+        software=row.software or "",
+        received=received,
+        max_seq=max_seq,
+        missing=missing,
+        roster_version=row.roster_version,
+        roster_pending=pending,
+        warnings=warnings,
+    )
+
+
+def edge(conn: Connection, p: Principal, edge_id: str) -> models.Edge:
+    row = conn.execute(edges_query(p).where(edge_compounds.c.edge_id == edge_id)).first()
+    if row is None:
+        raise not_found("edge", edge_id)
+    return edge_out(conn, row)

@@ -1,0 +1,241 @@
+"""Roster sync: every roster change is a versioned message kept until the edge acknowledges it.
+
+A change is written to ``roster_outbox`` in the same transaction as the registry change that
+caused it, published after the commit, and published again (oldest version first) until the
+edge's ``RosterAck`` arrives. The edge applies versions idempotently, so a re-send is harmless.
+When the edge refuses a delta (it holds another base version), the hub queues a full snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, and_, select, update
+
+from gridgate_wire import (
+    RosterAck,
+    RosterConsent,
+    RosterCredential,
+    RosterResident,
+    RosterUpdate,
+    decode,
+    encode,
+    new_fields,
+    utc_now,
+)
+from hub.store.schema import (
+    consents,
+    edge_compounds,
+    houses,
+    resident_credentials,
+    residents,
+    roster_outbox,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def edges_of_house(conn: Connection, house_id: str) -> list[str]:
+    return [
+        str(edge_id)
+        for edge_id in conn.scalars(
+            select(edge_compounds.c.edge_id)
+            .join(houses, houses.c.compound_id == edge_compounds.c.compound_id)
+            .where(houses.c.house_id == house_id)
+            .order_by(edge_compounds.c.edge_id)
+        )
+    ]
+
+
+def roster_resident(conn: Connection, resident_id: str) -> RosterResident | None:
+    """The edge's view of one resident: no name, no phone; consent and credential hashes only."""
+    row = conn.execute(select(residents).where(residents.c.resident_id == resident_id)).first()
+    if row is None:
+        return None
+    consent = conn.execute(
+        select(consents)
+        .where(
+            consents.c.resident_id == resident_id,
+            consents.c.purpose == "face",
+            consents.c.withdrawn_at.is_(None),
+        )
+        .order_by(consents.c.granted_at.desc())
+    ).first()
+    credentials = [
+        RosterCredential(kind=c.kind, secret_sha256=c.secret_sha256)
+        for c in conn.execute(
+            select(resident_credentials).where(resident_credentials.c.resident_id == resident_id)
+        )
+    ]
+    return RosterResident(
+        resident_id=row.resident_id,
+        house_id=row.house_id,
+        active=row.active,
+        care_recipient=row.care_recipient,
+        credentials=credentials,
+        face_consent=None
+        if consent is None
+        else RosterConsent(
+            consent_id=consent.consent_id,
+            version=consent.version,
+            granted_at=_utc(consent.granted_at),
+            guardian_id=consent.guardian_id,
+        ),
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time the hub stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _next_version(conn: Connection, edge_id: str) -> int:
+    current = conn.scalar(
+        select(edge_compounds.c.roster_version).where(edge_compounds.c.edge_id == edge_id)
+    )
+    version = int(current or 0) + 1
+    conn.execute(
+        update(edge_compounds)
+        .where(edge_compounds.c.edge_id == edge_id)
+        .values(roster_version=version)
+    )
+    return version
+
+
+def _queue(conn: Connection, update_message: RosterUpdate) -> RosterUpdate:
+    conn.execute(
+        roster_outbox.insert().values(
+            edge_id=update_message.edge_id,
+            roster_version=update_message.roster_version,
+            payload=encode(update_message).decode(),
+            created_at=utc_now(),
+            last_sent_at=None,
+            attempts=0,
+            acked_at=None,
+            error="",
+        )
+    )
+    return update_message
+
+
+def queue_delta(
+    conn: Connection,
+    edge_id: str,
+    *,
+    changed: list[RosterResident] | None = None,
+    removed: list[str] | None = None,
+) -> RosterUpdate:
+    version = _next_version(conn, edge_id)
+    return _queue(
+        conn,
+        RosterUpdate(
+            **new_fields(),
+            edge_id=edge_id,
+            roster_version=version,
+            base_version=version - 1,
+            residents=changed or [],
+            removed=removed or [],
+        ),
+    )
+
+
+def queue_resident_change(conn: Connection, resident_id: str) -> list[RosterUpdate]:
+    """Tell every edge of the resident's compound about their new state."""
+    entry = roster_resident(conn, resident_id)
+    if entry is None:
+        return []
+    updates = []
+    for edge_id in edges_of_house(conn, entry.house_id):
+        if entry.active:
+            updates.append(queue_delta(conn, edge_id, changed=[entry]))
+        else:
+            updates.append(queue_delta(conn, edge_id, removed=[resident_id]))
+    return updates
+
+
+def queue_full(conn: Connection, edge_id: str) -> RosterUpdate:
+    """A full snapshot of the edge's compound: every active resident."""
+    compound_id = conn.scalar(
+        select(edge_compounds.c.compound_id).where(edge_compounds.c.edge_id == edge_id)
+    )
+    ids = conn.scalars(
+        select(residents.c.resident_id)
+        .join(houses, houses.c.house_id == residents.c.house_id)
+        .where(houses.c.compound_id == compound_id, residents.c.active.is_(True))
+        .order_by(residents.c.resident_id)
+    ).all()
+    entries = [e for e in (roster_resident(conn, str(i)) for i in ids) if e is not None]
+    version = _next_version(conn, edge_id)
+    return _queue(
+        conn,
+        RosterUpdate(**new_fields(), edge_id=edge_id, roster_version=version, residents=entries),
+    )
+
+
+def on_roster_ack(conn: Connection, ack: RosterAck) -> RosterUpdate | None:
+    """Mark the version acknowledged (and every older one); a refusal queues a full snapshot."""
+    now = utc_now()
+    if ack.applied:
+        conn.execute(
+            update(roster_outbox)
+            .where(
+                roster_outbox.c.edge_id == ack.edge_id,
+                roster_outbox.c.roster_version <= ack.roster_version,
+                roster_outbox.c.acked_at.is_(None),
+            )
+            .values(acked_at=now)
+        )
+        return None
+    _LOGGER.warning(
+        "edge %s refused roster version %d (%s); sending a full roster",
+        ack.edge_id,
+        ack.roster_version,
+        ack.error,
+    )
+    conn.execute(
+        update(roster_outbox)
+        .where(roster_outbox.c.edge_id == ack.edge_id, roster_outbox.c.acked_at.is_(None))
+        .values(acked_at=now, error=ack.error or "refused")
+    )
+    if conn.scalar(select(edge_compounds.c.edge_id).where(edge_compounds.c.edge_id == ack.edge_id)):
+        return queue_full(conn, ack.edge_id)
+    return None
+
+
+def due_for_resend(conn: Connection, now: datetime, retry_after: timedelta) -> list[RosterUpdate]:
+    """Unacknowledged roster messages not sent within ``retry_after``, oldest version first."""
+    rows = conn.execute(
+        select(roster_outbox)
+        .where(
+            roster_outbox.c.acked_at.is_(None),
+            (roster_outbox.c.last_sent_at.is_(None))
+            | (roster_outbox.c.last_sent_at < now - retry_after),
+        )
+        .order_by(roster_outbox.c.edge_id, roster_outbox.c.roster_version)
+    ).all()
+    return [decode(row.payload.encode(), RosterUpdate) for row in rows]
+
+
+def mark_sent(conn: Connection, messages: list[RosterUpdate], now: datetime) -> None:
+    for message in messages:
+        conn.execute(
+            update(roster_outbox)
+            .where(
+                and_(
+                    roster_outbox.c.edge_id == message.edge_id,
+                    roster_outbox.c.roster_version == message.roster_version,
+                )
+            )
+            .values(last_sent_at=now, attempts=roster_outbox.c.attempts + 1)
+        )
+
+
+def pending_count(conn: Connection, edge_id: str) -> int:
+    return len(
+        conn.execute(
+            select(roster_outbox.c.roster_version).where(
+                roster_outbox.c.edge_id == edge_id, roster_outbox.c.acked_at.is_(None)
+            )
+        ).all()
+    )
