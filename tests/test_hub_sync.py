@@ -156,8 +156,9 @@ def test_two_hub_processes_share_10000_events(own_broker: Mosquitto, database_ur
         with hubs[0].engine.connect() as conn:
             per_edge = dict(
                 conn.execute(
-                    select(edge_messages.c.edge_id, func.count(func.distinct(edge_messages.c.seq)))
-                    .group_by(edge_messages.c.edge_id)
+                    select(
+                        edge_messages.c.edge_id, func.count(func.distinct(edge_messages.c.seq))
+                    ).group_by(edge_messages.c.edge_id)
                 ).all()
             )
         assert per_edge == {edge.edge_id: 2500 for edge in edges}

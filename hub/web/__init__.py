@@ -1,9 +1,42 @@
-"""Server-rendered pages for community-centre staff and grid workers."""
+"""Server-rendered pages for community-centre staff and grid workers (no CDN, no build step)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub.web.pages import LoginRequired, render, router
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def mount_web(app: FastAPI) -> None:
     """Attach the pages and their static files to the app."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(router)
+
+    async def login_required(request: Request, _exc: Exception) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, StarletteHTTPException):  # registered for that type only
+            raise exc
+        if (
+            request.url.path.startswith("/api/")
+            or request.headers.get("x-requested-with") == "fetch"
+            or request.url.path == "/events"
+        ):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 401:
+            return await login_required(request, exc)
+        return render(
+            request, "error.html", None, status_code=exc.status_code, detail=str(exc.detail)
+        )
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(StarletteHTTPException, page_error)
