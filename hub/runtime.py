@@ -166,6 +166,8 @@ class HubService:
                     log_config=None,
                     access_log=False,
                     lifespan="off",
+                    # Open event streams must not hold a stopping hub for long.
+                    timeout_graceful_shutdown=1,
                 )
             )
             http = threading.Thread(target=self._http.run, name="hub-http", daemon=True)

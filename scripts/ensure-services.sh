@@ -7,6 +7,8 @@ need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 # Debian's Chromium for the web UI's browser tests (Playwright drives it; no browser download).
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# A CJK font so the Chinese pages' screenshots show characters, not boxes.
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
