@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 
-from gridgate_wire import Channel, edge_topic, encode
+from gridgate_wire import Channel
 from hub.runtime import HubService
 from hub.tasks import Outbound, on_alert
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
 from tests.hub_helpers import PASSWORD, hub_config, seed
 from tests.test_hub_api import make_alert
 from tests.test_hub_sync import FakeEdge
