@@ -618,26 +618,11 @@ class EdgeAgent:
 
     def _replay_loop(self) -> None:
         """Demo: replay a simulated compound, compressed, through the real store and analyser."""
-        from edge_agent.sim.compound import SimConfig, simulate
+        from edge_agent.sim.compound import demo_scenario, simulate
         from gridgate_wire import RosterConsent, RosterResident, RosterUpdate
 
         demo = self.config.demo_source
-        sim = simulate(
-            SimConfig(
-                seed=7,
-                households=demo.households,
-                days=demo.days,
-                move_outs=4,
-                vacancies=2,
-                move_ins=3,
-                care_recipients=6,
-                care_stops=2,
-                change_window=(3, demo.days - 34),
-                visitors_per_day=8,
-                couriers_per_day=6,
-                regular_visitors=5,
-            )
-        )
+        sim = simulate(demo_scenario(demo.households, demo.days))
         residents = [
             RosterResident(
                 resident_id=r.resident_id,

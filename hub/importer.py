@@ -49,7 +49,7 @@ class ImportReport:
 class Column:
     name: str
     required: bool = True
-    kind: str = "text"  # text | id | bool
+    kind: str = "text"  # text | id | bool | int
     max_len: int = 200
 
 
@@ -107,7 +107,12 @@ KINDS: dict[str, tuple[Table, str, tuple[Column, ...]]] = {
     "edges": (
         edge_compounds,
         "edge_id",
-        (Column("edge_id", kind="id"), Column("compound_id", kind="id")),
+        (
+            Column("edge_id", kind="id"),
+            Column("compound_id", kind="id"),
+            # The roster version an edge already holds (seeded before it joined the hub).
+            Column("roster_version", required=False, kind="int"),
+        ),
     ),
 }
 _BOOL_DEFAULTS = {"active": True}
@@ -163,6 +168,12 @@ def _parse(
         elif column.kind == "id" and text and not _ID.match(text):
             problems.append(Problem(line, column.name, "not a valid id (letters, digits, ._:-)"))
             ok = False
+        elif column.kind == "int" and text and not text.isdigit():
+            problems.append(Problem(line, column.name, "not a whole number"))
+            ok = False
+        elif column.kind == "int":
+            values[column.name] = int(text) if text else None
+            continue
         elif column.kind == "bool":
             lowered = text.lower()
             if lowered in _TRUE:
@@ -269,7 +280,7 @@ def _row_for_table(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     elif kind == "workers":
         row.setdefault("leader", False)
     elif kind == "edges":
-        row["roster_version"] = 0
+        row["roster_version"] = row.get("roster_version") or 0
     return row
 
 

@@ -25,6 +25,8 @@ sys.path.insert(0, str(REPO))
 
 from gridgate_core.localbroker import BrokerUnavailable, LocalMosquitto  # noqa: E402
 
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - a throwaway local demo login, printed on start
+
 
 def write_config(template: Path, target: Path, port: int, data: dict[str, str]) -> Path:
     config = yaml.safe_load(template.read_text())
@@ -85,6 +87,169 @@ def timeline(db: Path, stop: threading.Event) -> None:
                 state = st
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed_registry(workdir: Path, hub_cfg: Path, edge_cfg: Path) -> list[str]:
+    """The hub's registry for the simulated compound, imported with the hub's own CLI."""
+    from edge_agent.sim.compound import demo_scenario, simulate
+
+    edge = yaml.safe_load(edge_cfg.read_text())
+    demo = edge["demo_source"]
+    sim = simulate(demo_scenario(int(demo["households"]), int(demo["days"])))
+    buildings = sorted(set(sim.houses.values()))
+    csvs = {
+        "areas": [
+            "area_id,level,name,parent_id",
+            "D,district,新都区,",
+            "S,street,桂湖街道,D",
+            "C,community,演示社区,S",
+        ]
+        + [f"G-{b},grid,{b} 网格,C" for b in buildings],
+        "compounds": ["compound_id,community_id,name", f"{edge['compound_id']},C,演示小区"],
+        "houses": ["house_id,compound_id,grid_id,building,unit,address,vacant"]
+        + [
+            f"{h},{edge['compound_id']},G-{b},{b},{h.split('-')[1][0]},{h},no"
+            for h, b in sorted(sim.houses.items())
+        ],
+        "residents": ["resident_id,house_id,name,phone,care_recipient,active"]
+        + [
+            f"{r.resident_id},{r.house_id},居民{r.resident_id[2:]},,"
+            f"{'yes' if r.care_recipient else 'no'},yes"
+            for r in sim.residents
+        ],
+        "workers": ["worker_id,name,grid_id,leader"]
+        + [f"W-{b},网格员{b},G-{b},no" for b in buildings]
+        + [f"L-{b},网格长{b},G-{b},yes" for b in buildings],
+        # The edge seeds roster version 1 itself (see the edge's replay); the hub continues it.
+        "edges": [
+            "edge_id,compound_id,roster_version",
+            f"{edge['edge_id']},{edge['compound_id']},1",
+        ],
+    }
+    env = {**os.environ, "GRIDGATE_NEW_PASSWORD": DEMO_PASSWORD}
+    for kind, lines in csvs.items():
+        path = workdir / f"{kind}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        subprocess.run(
+            [sys.executable, "-m", "hub", "import", "--config", str(hub_cfg), kind, str(path)],
+            check=True,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+    for args in (
+        ["centre", "--role", "community_admin", "--area", "C"],
+        ["worker", "--role", "grid_worker", "--worker", f"W-{buildings[0]}"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "hub", "user", "add", "--config", str(hub_cfg), *args],
+            check=True,
+            cwd=REPO,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        )
+    print(
+        f"[demo] hub registry: 1 community, {len(buildings)} grids, {len(sim.houses)} houses, "
+        f"{len(sim.residents)} residents, {2 * len(buildings)} workers",
+        flush=True,
+    )
+    return [f"W-{b}" for b in buildings] + [f"L-{b}" for b in buildings]
+
+
+def api(base: str, method: str, path: str, token: str = "", body: object = None) -> object:
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL this script built
+        base + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+OUTCOME_FOR = {
+    "move_out": "moved_out",
+    "vacancy": "vacancy_confirmed",
+    "new_occupant": "new_occupant_confirmed",
+    "welfare_check": "no_change",
+}
+
+
+def grid_workers(base: str, broker_port: int, worker_ids: list[str], stop: threading.Event) -> None:
+    """The people: phones receive task pushes over MQTT; the community centre records each
+    visit's outcome a few seconds after the task appears (as a worker would after visiting)."""
+    from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
+    from gridgate_wire import decode_from_topic, worker_topic
+
+    def on_push(incoming: Incoming) -> None:
+        task = decode_from_topic(incoming.topic, incoming.payload)
+        print(
+            f"[timeline] PUSH to {task.worker_id}'s phone: task {task.task_id} "  # type: ignore[attr-defined]
+            f"{task.kind} {task.address} is {task.state} (rev {task.revision})",  # type: ignore[attr-defined]
+            flush=True,
+        )
+
+    phones = MqttLink(
+        LinkSettings(
+            host="127.0.0.1",
+            port=broker_port,
+            client_id="demo-phones",
+            subscriptions=[(worker_topic(w), 1) for w in worker_ids],
+        ),
+        on_message=on_push,
+    )
+    phones.start()
+    token = ""
+    seen: dict[str, float] = {}
+    while not stop.wait(1.0):
+        try:
+            if not token:
+                token = str(
+                    api(
+                        base,
+                        "POST",
+                        "/api/v1/auth/login",
+                        body={"username": "centre", "password": DEMO_PASSWORD},
+                    )["token"]
+                )  # type: ignore[index]
+            page = api(base, "GET", "/api/v1/tasks?open=true&limit=200", token)
+        except OSError:
+            continue
+        for task in page["items"]:  # type: ignore[index]
+            first = seen.setdefault(task["task_id"], time.monotonic())
+            if time.monotonic() - first < 4:
+                continue
+            outcome = OUTCOME_FOR[task["kind"]]
+            body: dict[str, object] = {"outcome": outcome, "note": "visited (demo)"}
+            if outcome == "new_occupant_confirmed":
+                body["new_occupant"] = {"name": "新住户", "face_consent": True}
+            try:
+                result = api(base, "POST", f"/api/v1/tasks/{task['task_id']}/outcome", token, body)
+            except OSError as exc:
+                print(f"[timeline] outcome for {task['task_id']} failed: {exc}", flush=True)
+                continue
+            extra = ""
+            if result.get("enrolment_code"):  # type: ignore[union-attr]
+                extra = (
+                    f"; new resident {result['resident_id']} invited to enrol with code "  # type: ignore[index]
+                    f"{result['enrolment_code']}"
+                )  # type: ignore[index]
+            print(
+                f"[timeline] OUTCOME {task['kind']} at {task['address']}: {outcome}{extra}",
+                flush=True,
+            )
+    phones.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=75.0, help="seconds; 0 = until Ctrl-C")
@@ -108,11 +273,15 @@ def main() -> int:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
     print(f"[demo] Mosquitto listening on 127.0.0.1:{broker.port}", flush=True)
+    http_port = free_port()
     hub_cfg = write_config(
         REPO / "configs/demo/hub.yaml",
         workdir / "hub.yaml",
         broker.port,
-        {"database": {"url": f"sqlite:///{workdir}/hub/hub.sqlite3"}},  # type: ignore[dict-item]
+        {
+            "database": {"url": f"sqlite:///{workdir}/hub/hub.sqlite3"},  # type: ignore[dict-item]
+            "api": {"port": http_port, "secure_cookies": False},  # type: ignore[dict-item]
+        },
     )
     edge_cfg = write_config(
         REPO / "configs/demo/edge.yaml",
@@ -120,6 +289,7 @@ def main() -> int:
         broker.port,
         {"data_dir": str(workdir / "edge")},
     )
+    worker_ids = seed_registry(workdir, hub_cfg, edge_cfg)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs: list[subprocess.Popen[str]] = []
     for name, module, cfg in (("hub ", "hub", hub_cfg), ("edge", "edge_agent", edge_cfg)):
@@ -138,6 +308,16 @@ def main() -> int:
         target=timeline, args=(workdir / "hub" / "hub.sqlite3", stop), daemon=True
     )
     reader.start()
+    base = f"http://127.0.0.1:{http_port}"
+    people = threading.Thread(
+        target=grid_workers, args=(base, broker.port, worker_ids, stop), daemon=True
+    )
+    people.start()
+    print(
+        f"[demo] web UI: {base}/  (community centre: centre / {DEMO_PASSWORD}; "
+        f"grid worker: worker / {DEMO_PASSWORD}); API docs: {base}/api/docs",
+        flush=True,
+    )
     print("[demo] running; press Ctrl-C to stop", flush=True)
     deadline = time.monotonic() + args.duration if args.duration > 0 else None
     while not stop.wait(0.2):
@@ -159,6 +339,7 @@ def main() -> int:
             codes.append(proc.wait())
     broker.stop()
     reader.join(2)
+    people.join(5)
     with sqlite3.connect(workdir / "hub" / "hub.sqlite3") as conn:
         stored = conn.execute(
             "SELECT count(*) FROM edge_messages WHERE kind = 'edge_event'"
@@ -166,12 +347,21 @@ def main() -> int:
         alerts = conn.execute(
             "SELECT count(*) FROM edge_messages WHERE kind = 'edge_alert'"
         ).fetchone()[0]
+        task_states = dict(
+            conn.execute("SELECT state, count(*) FROM tasks GROUP BY state").fetchall()
+        )
+        rosters = conn.execute("SELECT count(*), count(acked_at) FROM roster_outbox").fetchone()
     with sqlite3.connect(workdir / "edge" / "events.sqlite3") as conn:
         recorded = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         waiting = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
     print(
         f"[demo] edge recorded {recorded} passages; hub stored {stored} and {alerts} alerts; "
         f"{waiting} still in the edge outbox (kept for next start)",
+        flush=True,
+    )
+    print(
+        f"[demo] tasks by state: {task_states or 'none'}; roster updates sent {rosters[0]}, "
+        f"acknowledged by the edge {rosters[1]}",
         flush=True,
     )
     ok = all(code == 0 for code in codes)

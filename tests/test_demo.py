@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,3 +45,30 @@ def test_demo_runs_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         ["pgrep", "-f", str(tmp_path / "d")], capture_output=True, text=True, check=False
     )
     assert leftovers.stdout.strip() == ""
+
+
+@pytest.mark.slow
+def test_demo_closes_the_loop(tmp_path: Path) -> None:
+    """Alerts become tasks, pushes reach the phones, outcomes go back to the edge as roster
+    updates that the edge acknowledges; everything exits 0."""
+    result = subprocess.run(
+        [sys.executable, "scripts/demo.py", "--workdir", str(tmp_path / "d")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    text = result.stdout + result.stderr
+    assert result.returncode == 0, text[-5000:]
+    assert "[demo] web UI: http://127.0.0.1:" in text
+    assert "[timeline] ALERT" in text
+    assert "[timeline] PUSH to W-" in text
+    assert "[timeline] OUTCOME move_out" in text
+    assert "invited to enrol with code" in text
+    summary = re.search(r"roster updates sent (\d+), acknowledged by the edge (\d+)", text)
+    assert summary is not None, text[-3000:]
+    sent, acked = map(int, summary.groups())
+    assert sent >= 3
+    assert acked == sent
+    assert "Traceback" not in text

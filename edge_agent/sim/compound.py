@@ -151,6 +151,24 @@ class _Builder:
         return []
 
 
+def demo_scenario(households: int, days: int) -> SimConfig:
+    """The compound `make demo` replays: the edge and the demo's hub registry both build it."""
+    return SimConfig(
+        seed=7,
+        households=households,
+        days=days,
+        move_outs=4,
+        vacancies=2,
+        move_ins=3,
+        care_recipients=6,
+        care_stops=2,
+        change_window=(3, days - 34),
+        visitors_per_day=8,
+        couriers_per_day=6,
+        regular_visitors=5,
+    )
+
+
 def simulate(config: SimConfig | None = None) -> SimResult:
     c = config or SimConfig()
     b = _Builder(c)
