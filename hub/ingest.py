@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, case, select, update
 from sqlalchemy.sql.dml import Insert
@@ -43,13 +43,15 @@ from gridgate_wire import (
 )
 from hub.live import TaskFeed
 from hub.privacy import on_enrolment, on_erasure
-from hub.store.db import insert_ignoring_duplicates
+from hub.store.db import as_utc, insert_ignoring_duplicates
 from hub.store.schema import dead_letters, edge_messages, edges
 from hub.sync import mark_sent, on_roster_ack
 from hub.tasks import Outbound, on_alert
 
 _LOGGER = logging.getLogger(__name__)
 _DEAD_LETTER_HEAD = 4096
+GAP_GRACE = timedelta(minutes=10)
+WATERMARK_SCAN = 20_000
 
 
 @dataclass
@@ -238,6 +240,8 @@ class Ingestor:
                         ),
                     )
                 )
+            for edge_id in per_edge:
+                self._advance_watermark(conn, edge_id)
             for status in statuses:
                 conn.execute(
                     update(edges)
@@ -290,6 +294,38 @@ class Ingestor:
         for row in run:
             per_edge[str(row["edge_id"])].append(int(str(row["seq"])))
         return len(run)
+
+    @staticmethod
+    def _advance_watermark(conn: Connection, edge_id: str) -> None:
+        """Move the edge's contiguous watermark over every stored seq that now has no hole
+        below it. Arrival order can differ from seq order (a broker crash that drops the hub's
+        session loses messages the edge later re-sends after newer ones); the watermark and
+        ``ORDER BY seq`` give readers each edge's messages in order regardless."""
+        current = int(
+            conn.scalar(select(edges.c.contiguous_seq).where(edges.c.edge_id == edge_id)) or 0
+        )
+        nxt = current + 1
+        hole_since = datetime.now(UTC) - GAP_GRACE
+        for seq, received_at in conn.execute(
+            select(edge_messages.c.seq, edge_messages.c.received_at)
+            .where(edge_messages.c.edge_id == edge_id, edge_messages.c.seq > current)
+            .order_by(edge_messages.c.seq)
+            .limit(WATERMARK_SCAN)
+        ):
+            if seq > nxt and as_utc(received_at) < hole_since:
+                # Rows above the hole have waited past the grace time: the edge re-sends
+                # everything unacknowledged within minutes, so these never existed or are
+                # lost at the edge. Step over them, loudly; edge health shows the count.
+                _LOGGER.warning("edge %s: seq %d-%d never arrived", edge_id, nxt, seq - 1)
+                nxt = seq
+            if seq == nxt:
+                nxt += 1
+            elif seq > nxt:
+                break
+        if nxt - 1 != current:
+            conn.execute(
+                update(edges).where(edges.c.edge_id == edge_id).values(contiguous_seq=nxt - 1)
+            )
 
     def _react(self, conn: Connection, message: EdgeMessage, out: Outbound) -> None:
         """What the hub does with a newly stored message, in the same transaction."""

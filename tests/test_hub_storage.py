@@ -78,3 +78,52 @@ def test_same_event_three_times_is_one_row_and_three_acks(
     finally:
         sender.stop()
         hub.stop()
+
+
+def test_contiguous_watermark_waits_for_holes_then_steps_over_old_ones(database_url: str) -> None:
+    from datetime import timedelta
+
+    from hub.ingest import GAP_GRACE, Ingestor
+    from hub.store.schema import edges
+
+    engine = make_engine(DatabaseConfig(url=database_url))
+    migrate(engine)
+    now = utc_now()
+
+    def store(seqs: list[int], received_at: object = now) -> int:
+        with engine.begin() as conn:
+            for seq in seqs:
+                conn.execute(
+                    edge_messages.insert().values(
+                        edge_id="e1",
+                        msg_id=str(uuid.uuid4()),
+                        kind="edge_event",
+                        seq=seq,
+                        ts=now,
+                        received_at=received_at,
+                        payload="{}",
+                    )
+                )
+            Ingestor._advance_watermark(conn, "e1")
+            return int(conn.scalar(select(edges.c.contiguous_seq)) or 0)
+
+    with engine.begin() as conn:
+        conn.execute(
+            edges.insert().values(
+                edge_id="e1", max_seq=0, received=0, state="unknown", outbox_depth=0, software=""
+            )
+        )
+    assert store([1, 2, 3]) == 3
+    assert store([5, 6]) == 3  # 4 is missing: readers stop at 3
+    assert store([4]) == 6
+    assert store([9]) == 6  # 7 and 8 may still come: wait
+    # 7 and 8 never arrived and 9 has waited past the grace time: the watermark steps over.
+    with engine.begin() as conn:
+        conn.execute(
+            edge_messages.update()
+            .where(edge_messages.c.seq == 9)
+            .values(received_at=now - GAP_GRACE - timedelta(minutes=1))
+        )
+        Ingestor._advance_watermark(conn, "e1")
+        assert conn.scalar(select(edges.c.contiguous_seq)) == 9
+    engine.dispose()

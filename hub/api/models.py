@@ -203,6 +203,9 @@ class Edge(BaseModel):
     received: int
     max_seq: int
     missing: int = Field(description="Sequence numbers never received: a health warning if > 0.")
+    contiguous_seq: int = Field(
+        description="Every message up to this seq is stored (read in seq order up to here)."
+    )
     roster_version: int | None
     roster_pending: int = Field(description="Roster versions sent but not yet acknowledged.")
     warnings: list[str]

@@ -326,6 +326,7 @@ def edges_query(p: Principal) -> Select[Any]:
             edges.c.software,
             edges.c.received,
             edges.c.max_seq,
+            edges.c.contiguous_seq,
         )
         .join(compounds, compounds.c.compound_id == edge_compounds.c.compound_id)
         .join(edges, edges.c.edge_id == edge_compounds.c.edge_id, isouter=True)
@@ -358,6 +359,9 @@ def edge_out(conn: Connection, row: Any, now: datetime | None = None) -> models.
         warnings.append("no status for more than 3 minutes")
     if pending:
         warnings.append(f"{pending} roster versions not acknowledged")
+    contiguous = int(row.contiguous_seq or 0)
+    if max_seq > contiguous:
+        warnings.append(f"messages after seq {contiguous} wait for earlier ones")
     return models.Edge(
         edge_id=row.edge_id,
         compound_id=row.compound_id,
@@ -369,6 +373,7 @@ def edge_out(conn: Connection, row: Any, now: datetime | None = None) -> models.
         received=received,
         max_seq=max_seq,
         missing=missing,
+        contiguous_seq=contiguous,
         roster_version=row.roster_version,
         roster_pending=pending,
         warnings=warnings,

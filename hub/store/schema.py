@@ -47,6 +47,9 @@ edges = Table(
     Column("last_status_at", DateTime(timezone=True)),
     Column("outbox_depth", BigInteger, nullable=False, default=0),
     Column("software", String(64), nullable=False, default=""),
+    # Every message of this edge with seq <= contiguous_seq is stored: readers that must see an
+    # edge's messages in order and without holes read up to here, ordered by seq.
+    Column("contiguous_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 dead_letters = Table(
