@@ -2,8 +2,9 @@
 
     python bench/hub_ingest.py --json
 
-Edges are simulated by publishers that pre-build valid events; the hub processes (1 or 2, on a
-shared subscription) commit and acknowledge them. Throughput counts events committed and
+Edges are simulated by publishers in a child process that pre-build valid events; the hubs are
+1 or 2 real `python -m hub run` processes on a shared subscription that commit and acknowledge
+them (so neither shares a Python interpreter with the load). Throughput counts events committed and
 acknowledged per second. Latency: an alert is published while the event load runs; the time
 until the worker's phone receives the task is measured.
 """
@@ -11,7 +12,11 @@ until the worker's phone receives the task is measured.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -19,8 +24,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import yaml
 from _common import emit, stamp
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from edge_agent.store.events import EventStore
 from gridgate_core.localbroker import LocalMosquitto
@@ -35,9 +41,11 @@ from gridgate_wire import (
     uuid7,
     worker_topic,
 )
-from hub.config import HubConfig
-from hub.runtime import HubService
-from hub.store.schema import areas, compounds, houses, workers
+from hub.config import DatabaseConfig
+from hub.store.db import make_engine, migrate
+from hub.store.schema import areas, compounds, edge_messages, houses, workers
+
+REPO = Path(__file__).resolve().parent.parent
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -71,25 +79,51 @@ def build_events(edge_id: str, count: int, work: Path) -> list[bytes]:
     return out
 
 
+def publisher_process(
+    port: int, edges: int, per_edge: int, work: str, ready: Any, go: Any, done: Any
+) -> None:
+    """Child process: the simulated edges, so their Python work does not share the hubs' GIL."""
+    ids = [f"bench-{i}-{uuid.uuid4().hex[:4]}" for i in range(edges)]
+    payloads = {edge_id: build_events(edge_id, per_edge, Path(work)) for edge_id in ids}
+    senders = []
+    for edge_id in payloads:
+        link = MqttLink(
+            LinkSettings(host="127.0.0.1", port=port, client_id=f"s-{edge_id}", max_inflight=1000)
+        )
+        link.start()
+        link.wait_connected(10)
+        senders.append((edge_id, link))
+    ready.set()
+    go.wait()
+
+    def send(edge_id: str, link: MqttLink) -> None:
+        topic = edge_topic(edge_id, Channel.EVENT)
+        handles = [link.publish(topic, p, qos=1) for p in payloads[edge_id]]
+        for h in handles:
+            h.wait(120)
+
+    threads = [threading.Thread(target=send, args=s) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    for _, link in senders:
+        link.stop()
+
+
+def stored_count(engine: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(edge_messages)) or 0)
+
+
 def run(
     kind: str, processes: int, events: int, edges: int, broker: LocalMosquitto, work: Path
 ) -> dict[str, Any]:
     url, cleanup = database(kind, work)
-    hubs = [
-        HubService(
-            HubConfig.model_validate(
-                {
-                    "api": {"enabled": False},
-                    "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
-                    "database": {"url": url},
-                    "mqtt": {"port": broker.port},
-                    "ingest": {"batch_max": 1000},
-                }
-            )
-        )
-        for _ in range(processes)
-    ]
-    with hubs[0].engine.begin() as conn:
+    engine = make_engine(DatabaseConfig(url=url))
+    migrate(engine)
+    with engine.begin() as conn:
         conn.execute(
             areas.insert(),
             [
@@ -112,13 +146,30 @@ def run(
             ],
         )
         conn.execute(workers.insert().values(worker_id="W1", name="w", grid_id="G", leader=False))
-    for hub in hubs:
-        hub.start()
-        hub.link.wait_connected(10)
-    per_edge = events // edges
-    payloads = {f"bench-{i}-{uuid.uuid4().hex[:4]}": [] for i in range(edges)}
-    for edge_id in payloads:
-        payloads[edge_id] = build_events(edge_id, per_edge, work)
+    hubs = []
+    for index in range(processes):
+        config = work / f"hub-{kind}-{processes}-{index}.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "api": {"enabled": False},
+                    "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
+                    "database": {"url": url},
+                    "mqtt": {"port": broker.port},
+                    "ingest": {"batch_max": 1000},
+                    "logging": {"level": "WARNING"},
+                }
+            )
+        )
+        hubs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "hub", "run", "--config", str(config)],
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    time.sleep(3)  # connect and subscribe
     received = threading.Event()
     pushed_at: list[float] = []
 
@@ -137,38 +188,30 @@ def run(
     )
     phone.start()
     phone.wait_connected(10)
-    time.sleep(0.3)
-    senders = []
-    for edge_id in payloads:
-        link = MqttLink(
-            LinkSettings(
-                host="127.0.0.1", port=broker.port, client_id=f"s-{edge_id}", max_inflight=1000
-            )
-        )
-        link.start()
-        link.wait_connected(10)
-        senders.append((edge_id, link))
+    alert_link = MqttLink(
+        LinkSettings(host="127.0.0.1", port=broker.port, client_id=f"a-{uuid.uuid4().hex[:6]}")
+    )
+    alert_link.start()
+    alert_link.wait_connected(10)
+    per_edge = events // edges
     total = per_edge * edges
-    base = sum(h.ingestor.stats.stored for h in hubs)
+    context = multiprocessing.get_context("spawn")
+    ready, go, done = context.Event(), context.Event(), context.Event()
+    child = context.Process(
+        target=publisher_process,
+        args=(broker.port, edges, per_edge, str(work), ready, go, done),
+    )
+    child.start()
+    ready.wait(300)
     started = time.perf_counter()
+    go.set()
     latencies = []
-
-    def send(edge_id: str, link: MqttLink) -> None:
-        topic = edge_topic(edge_id, Channel.EVENT)
-        handles = [link.publish(topic, p, qos=1) for p in payloads[edge_id]]
-        for h in handles:
-            h.wait(60)
-
-    threads = [threading.Thread(target=send, args=s) for s in senders]
-    for t in threads:
-        t.start()
-    # Alerts during the load: a new house-kind each time so each creates a task and a push.
     kinds = [
         (f"H{h}", k)
         for h in range(5)
         for k in ("move_out", "vacancy", "new_occupant", "welfare_check")
     ]
-    alert_edge, alert_link = senders[0]
+    alert_edge = f"alerts-{uuid.uuid4().hex[:4]}"
     for i, (house, alert_kind) in enumerate(kinds):
         time.sleep(0.1)
         received.clear()
@@ -177,7 +220,7 @@ def run(
                 "id": uuid7(),
                 "ts": utc_now(),
                 "edge_id": alert_edge,
-                "seq": 10_000_000 + i,
+                "seq": i + 1,
                 "kind": alert_kind,
                 "compound_id": "c1",
                 "house_id": house,
@@ -190,20 +233,17 @@ def run(
         alert_link.publish(edge_topic(alert_edge, Channel.ALERT), encode(alert), qos=1)
         if received.wait(10):
             latencies.append((pushed_at[-1] - sent) * 1000)
-    for t in threads:
-        t.join()
-    while (
-        sum(h.ingestor.stats.stored for h in hubs) - base < total + len(kinds)
-        and time.perf_counter() - started < 300
-    ):
+    while stored_count(engine) < total + len(kinds) and time.perf_counter() - started < 300:
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
-    stored = sum(h.ingestor.stats.stored for h in hubs) - base
-    for _, link in senders:
-        link.stop()
+    stored = stored_count(engine)
+    child.join(30)
+    alert_link.stop()
     phone.stop()
     for hub in hubs:
-        hub.stop()
+        hub.send_signal(signal.SIGTERM)
+        hub.wait(30)
+    engine.dispose()
     if cleanup:
         admin, name = cleanup
         with admin.connect() as conn:
