@@ -27,18 +27,28 @@ class TaskFeed:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: list[
-            tuple[asyncio.AbstractEventLoop, asyncio.Queue[TaskNotice], frozenset[str] | None]
+            tuple[
+                asyncio.AbstractEventLoop, asyncio.Queue[TaskNotice | None], frozenset[str] | None
+            ]
         ] = []
 
-    def subscribe(self, grids: frozenset[str] | None) -> asyncio.Queue[TaskNotice]:
-        queue: asyncio.Queue[TaskNotice] = asyncio.Queue(maxsize=100)
+    def subscribe(self, grids: frozenset[str] | None) -> asyncio.Queue[TaskNotice | None]:
+        queue: asyncio.Queue[TaskNotice | None] = asyncio.Queue(maxsize=100)
         with self._lock:
             self._listeners.append((asyncio.get_running_loop(), queue, grids))
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[TaskNotice]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[TaskNotice | None]) -> None:
         with self._lock:
             self._listeners = [entry for entry in self._listeners if entry[1] is not queue]
+
+    def close(self) -> None:
+        """The process is stopping: end every open stream."""
+        with self._lock:
+            listeners, self._listeners = self._listeners, []
+        for loop, queue, _grids in listeners:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_put_dropping_oldest, queue, None)
 
     def offer(self, notice: TaskNotice) -> None:
         """Thread-safe: called from the ingest thread or a request handler."""
@@ -49,7 +59,9 @@ class TaskFeed:
                 loop.call_soon_threadsafe(_put_dropping_oldest, queue, notice)
 
 
-def _put_dropping_oldest(queue: asyncio.Queue[TaskNotice], notice: TaskNotice) -> None:
+def _put_dropping_oldest(
+    queue: asyncio.Queue[TaskNotice | None], notice: TaskNotice | None
+) -> None:
     if queue.full():
         queue.get_nowait()
     queue.put_nowait(notice)

@@ -185,6 +185,7 @@ class HubService:
 
     def stop(self) -> None:
         self._stop.set()
+        self.feed.close()
         if self._http is not None:
             self._http.should_exit = True
         for thread in self._threads:

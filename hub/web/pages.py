@@ -469,6 +469,8 @@ async def events(request: Request) -> Response:
                     else:
                         yield ": keep-alive\n\n"
                     continue
+                if notice is None:  # the hub is stopping
+                    return
                 last = await run_in_threadpool(_latest_change, ctx.engine, user)
                 data = {"task_id": notice.task_id, "state": notice.state}
                 yield f"event: task\ndata: {json.dumps(data)}\n\n"
