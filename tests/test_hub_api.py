@@ -473,3 +473,22 @@ def test_openapi_document_lists_the_api(engine: Any) -> None:
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(tasks)) == 0
     _ = Seeded, uuid7
+
+
+def test_sessions_expire_when_idle_and_at_the_absolute_limit(engine: Any) -> None:
+    from hub.auth import AuthError, SessionPolicy, authenticate, login
+
+    seeded = seed(engine)
+    policy = SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    with engine.begin() as conn:
+        token, _ = login(conn, seeded.users["admin_a"], PASSWORD, "test", policy)
+    with engine.begin() as conn:
+        assert authenticate(conn, token, policy).username == seeded.users["admin_a"]
+    for stale in (
+        SessionPolicy(idle=timedelta(0), absolute=timedelta(hours=12)),
+        SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(0)),
+    ):
+        with engine.begin() as conn:
+            token, _ = login(conn, seeded.users["admin_a"], PASSWORD, "test", policy)
+        with pytest.raises(AuthError, match="expired"), engine.begin() as conn:
+            authenticate(conn, token, stale)
