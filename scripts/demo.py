@@ -23,6 +23,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import demo_faces  # noqa: E402
+
 from gridgate_core.localbroker import BrokerUnavailable, LocalMosquitto  # noqa: E402
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - a throwaway local demo login, printed on start
@@ -41,7 +43,7 @@ def pump(prefix: str, stream: object) -> None:
         print(f"{prefix} {line.rstrip()}", flush=True)
 
 
-def timeline(db: Path, stop: threading.Event) -> None:
+def timeline(db: Path, stop: threading.Event, faces_edge: str | None = None) -> None:
     """Read the hub's database and print what arrived: alerts one by one, events as counts."""
     seen = 0
     events = 0
@@ -64,6 +66,10 @@ def timeline(db: Path, stop: threading.Event) -> None:
             seen = pk
             if kind == "edge_event":
                 events += 1
+                if edge_id == faces_edge:
+                    body = json.loads(payload)
+                    if body["method"] == "face":
+                        print(demo_faces.describe(body), flush=True)
                 continue
             body = json.loads(payload)
             if kind == "edge_alert":
@@ -95,7 +101,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def seed_registry(workdir: Path, hub_cfg: Path, edge_cfg: Path) -> list[str]:
+def seed_registry(
+    workdir: Path, hub_cfg: Path, edge_cfg: Path, extra: dict[str, list[str]]
+) -> list[str]:
     """The hub's registry for the simulated compound, imported with the hub's own CLI."""
     from edge_agent.sim.compound import demo_scenario, simulate
 
@@ -132,6 +140,8 @@ def seed_registry(workdir: Path, hub_cfg: Path, edge_cfg: Path) -> list[str]:
             f"{edge['edge_id']},{edge['compound_id']},1",
         ],
     }
+    for kind, rows in extra.items():
+        csvs[kind] = csvs[kind] + rows
     env = {**os.environ, "GRIDGATE_NEW_PASSWORD": DEMO_PASSWORD}
     for kind, lines in csvs.items():
         path = workdir / f"{kind}.csv"
@@ -250,10 +260,51 @@ def grid_workers(base: str, broker_port: int, worker_ids: list[str], stop: threa
     phones.stop()
 
 
+def wait_for_roster_acks(db: Path, procs: list[subprocess.Popen[str]], limit_s: float = 15) -> None:
+    """Let roster updates sent in the last seconds be acknowledged before stopping."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and all(p.poll() is None for p in procs):
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            if not conn.execute(
+                "SELECT count(*) FROM roster_outbox WHERE acked_at IS NULL"
+            ).fetchone()[0]:
+                return
+        time.sleep(0.5)
+
+
+def enrol_when_ready(base: str, faces: demo_faces.FacesScenario) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            token = str(
+                api(
+                    base,
+                    "POST",
+                    "/api/v1/auth/login",
+                    body={"username": "centre", "password": DEMO_PASSWORD},
+                )["token"]  # type: ignore[index]
+            )
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        return
+    demo_faces.enrol_residents(base, token, faces)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=75.0, help="seconds; 0 = until Ctrl-C")
     parser.add_argument("--workdir", type=Path, default=REPO / ".demo")
+    lfw = Path(os.environ.get("GRIDGATE_SHARED", REPO.parent / "shared")) / "datasets/lfw-dev"
+    parser.add_argument(
+        "--faces",
+        type=Path,
+        default=lfw if lfw.is_dir() else None,
+        help="folder of face photos, one sub-folder per person (default: ../shared's lfw-dev "
+        "when present); adds a camera edge with enrolment by invitation",
+    )
+    parser.add_argument("--no-faces", action="store_true", help="simulator edge only")
     args = parser.parse_args()
 
     workdir: Path = args.workdir
@@ -289,10 +340,19 @@ def main() -> int:
         broker.port,
         {"data_dir": str(workdir / "edge")},
     )
-    worker_ids = seed_registry(workdir, hub_cfg, edge_cfg)
+    faces = None
+    if args.faces is not None and not args.no_faces:
+        print(f"[demo] generating gate and kiosk clips from {args.faces}", flush=True)
+        faces = demo_faces.prepare(workdir, args.faces, broker.port, free_port())
+    worker_ids = seed_registry(
+        workdir, hub_cfg, edge_cfg, demo_faces.registry_rows(faces) if faces else {}
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs: list[subprocess.Popen[str]] = []
-    for name, module, cfg in (("hub ", "hub", hub_cfg), ("edge", "edge_agent", edge_cfg)):
+    services = [("hub ", "hub", hub_cfg), ("edge", "edge_agent", edge_cfg)]
+    if faces is not None:
+        services.append(("cam ", "edge_agent", faces.config))
+    for name, module, cfg in services:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, "run", "--config", str(cfg)],
             stdout=subprocess.PIPE,
@@ -305,7 +365,9 @@ def main() -> int:
         threading.Thread(target=pump, args=(f"[{name}]", proc.stdout), daemon=True).start()
         procs.append(proc)
     reader = threading.Thread(
-        target=timeline, args=(workdir / "hub" / "hub.sqlite3", stop), daemon=True
+        target=timeline,
+        args=(workdir / "hub" / "hub.sqlite3", stop, demo_faces.EDGE_ID if faces else None),
+        daemon=True,
     )
     reader.start()
     base = f"http://127.0.0.1:{http_port}"
@@ -313,6 +375,8 @@ def main() -> int:
         target=grid_workers, args=(base, broker.port, worker_ids, stop), daemon=True
     )
     people.start()
+    if faces is not None:
+        threading.Thread(target=enrol_when_ready, args=(base, faces), daemon=True).start()
     print(
         f"[demo] web UI: {base}/  (community centre: centre / {DEMO_PASSWORD}; "
         f"grid worker: worker / {DEMO_PASSWORD}); API docs: {base}/api/docs",
@@ -327,6 +391,7 @@ def main() -> int:
             print("[demo] a process exited unexpectedly", file=sys.stderr, flush=True)
             break
     stop.set()
+    wait_for_roster_acks(workdir / "hub" / "hub.sqlite3", procs)
     print("[demo] stopping edge, hub and broker", flush=True)
     codes = []
     for proc in reversed(procs):  # edge first: it publishes its offline status
@@ -342,7 +407,8 @@ def main() -> int:
     people.join(5)
     with sqlite3.connect(workdir / "hub" / "hub.sqlite3") as conn:
         stored = conn.execute(
-            "SELECT count(*) FROM edge_messages WHERE kind = 'edge_event'"
+            "SELECT count(*) FROM edge_messages WHERE kind = 'edge_event' AND edge_id = ?",
+            (yaml.safe_load(edge_cfg.read_text())["edge_id"],),
         ).fetchone()[0]
         alerts = conn.execute(
             "SELECT count(*) FROM edge_messages WHERE kind = 'edge_alert'"
@@ -364,6 +430,8 @@ def main() -> int:
         f"acknowledged by the edge {rosters[1]}",
         flush=True,
     )
+    if faces is not None:
+        print(demo_faces.stranger_summary(faces), flush=True)
     ok = all(code == 0 for code in codes)
     print("[demo] all processes stopped cleanly" if ok else f"[demo] exit codes {codes}")
     return 0 if ok else 1
