@@ -150,7 +150,7 @@ def run(
                     "address": str(i),
                     "vacant": False,
                 }
-                for i in range(5)
+                for i in range(10)
             ],
         )
         conn.execute(workers.insert().values(worker_id="W1", name="w", grid_id="G", leader=False))
@@ -164,7 +164,7 @@ def run(
                     "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
                     "database": {"url": url},
                     "mqtt": {"port": broker.port},
-                    "ingest": {"batch_max": 1000},
+                    # The shipped defaults (batch_max 500, batch_wait_ms 20).
                     "logging": {"level": "WARNING"},
                 }
             )
@@ -216,7 +216,7 @@ def run(
     latencies: list[float] = []
     kinds = [
         (f"H{h}", k)
-        for h in range(5)
+        for h in range(10)
         for k in ("move_out", "vacancy", "new_occupant", "welfare_check")
     ]
     alert_edge = f"alerts-{uuid.uuid4().hex[:4]}"
