@@ -13,6 +13,7 @@ import cv2
 
 from edge_agent.config import EdgeConfig
 from edge_agent.gallery.crypto import generate_key
+from edge_agent.runtime import EdgeAgent
 from edge_agent.sim.gateclip import ClipPlan, render
 from edge_agent.vision.presets import PRESETS
 from gridgate_wire import (
@@ -134,3 +135,18 @@ def invitation(edge_id: str, resident_id: str, code: str, days: float = 1) -> En
         code_sha256=sha(code),
         expires_at=utc_now() + timedelta(days=days),
     )
+
+
+def card_passage(agent: EdgeAgent, n: int, resident_id: str | None = None) -> None:
+    """Commit one granted card passage at the north gate (alternating in and out) and wake the
+    publisher: what the fault, production and hub tests need from a gate."""
+    agent.store.append_event(
+        occurred_at=utc_now(),
+        gate="north",
+        direction="in" if n % 2 else "out",
+        method="card",
+        subject="resident",
+        resident_id=resident_id or f"R{n % 20}",
+        decision="grant",
+    )
+    agent.publisher.notify()

@@ -23,11 +23,11 @@ from sqlalchemy import create_engine, select
 
 from edge_agent.runtime import EdgeAgent
 from gridgate_core.mqtt import LinkSettings, MqttLink
-from gridgate_wire import Channel, edge_topic, utc_now
+from gridgate_wire import Channel, edge_topic
 from hub.runtime import HubService
 from hub.store.schema import edge_messages, edges
 from tests.brokers import Mosquitto
-from tests.edge_helpers import edge_config, wait_until
+from tests.edge_helpers import card_passage, edge_config, wait_until
 from tests.faultproxy import FaultProxy, Mode
 from tests.hub_helpers import hub_config
 from tests.test_production import event_for
@@ -66,16 +66,7 @@ def in_seq_order(engine: Any, edge_id: str) -> tuple[list[int], int]:
 
 def burst(agent: EdgeAgent, count: int, per_second: float, done: threading.Event) -> None:
     for n in range(count):
-        agent.store.append_event(
-            occurred_at=utc_now(),
-            gate="north",
-            direction="in" if n % 2 else "out",
-            method="card",
-            subject="resident",
-            resident_id=f"R{n % 20}",
-            decision="grant",
-        )
-        agent.publisher.notify()
+        card_passage(agent, n)
         time.sleep(1 / per_second)
     done.set()
 

@@ -31,7 +31,7 @@ from hub.runtime import HubService
 from hub.store.schema import dead_letters, edge_messages
 from hub.sync import queue_full
 from hub.tasks import Outbound
-from tests.edge_helpers import edge_config, wait_until
+from tests.edge_helpers import card_passage, edge_config, wait_until
 from tests.hub_helpers import hub_config, seed
 from tests.pki import Pki, make_pki
 
@@ -103,16 +103,7 @@ def test_tls_acl_postgresql_two_hubs(
             hub.link.wait_connected(10)
         agent.link.wait_connected(10)
         for n in range(300):
-            agent.store.append_event(
-                occurred_at=utc_now(),
-                gate="north",
-                direction="in" if n % 2 else "out",
-                method="card",
-                subject="resident",
-                resident_id="RA1",
-                decision="grant",
-            )
-        agent.publisher.notify()
+            card_passage(agent, n, "RA1")
         wait_until(lambda: _count(hubs[0], "edge-A", "edge_event") == 300, timeout=60)
         wait_until(lambda: agent.store.outbox_depth() == 0, timeout=30)
         # A roster from the hub reaches the edge through the ACL, and its ack comes back.

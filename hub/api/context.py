@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy import Engine
 
 from hub.auth import AuthError, Principal, Role, SessionPolicy, authenticate
@@ -30,6 +30,18 @@ class ApiContext:
     default_language: str = "zh-CN"
     feed: TaskFeed = field(default_factory=TaskFeed)
     secure_cookies: bool = False
+
+
+def set_session_cookie(response: Response, token: str, ctx: ApiContext) -> None:
+    """HttpOnly, SameSite=Strict, Secure behind HTTPS, gone at the absolute session limit."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.secure_cookies,
+        max_age=int(ctx.policy.absolute.total_seconds()),
+    )
 
 
 def context(request: Request) -> ApiContext:

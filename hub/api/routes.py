@@ -18,7 +18,15 @@ from sqlalchemy import select, update
 from gridgate_wire import TaskState, uuid7
 from hub import audit, reports, sync
 from hub.api import models, queries
-from hub.api.context import SESSION_COOKIE, Admin, Ctx, Staff, User, session_token
+from hub.api.context import (
+    SESSION_COOKIE,
+    Admin,
+    Ctx,
+    Staff,
+    User,
+    session_token,
+    set_session_cookie,
+)
 from hub.audit import Action
 from hub.auth import AuthError, Principal, Role, login, logout
 from hub.importer import KINDS, import_csv
@@ -64,14 +72,7 @@ def post_login(body: models.LoginRequest, request: Request, response: Response, 
             audit.record(conn, principal.actor, Action.LOGIN, "user", principal.user_id)
     if refused is not None:
         raise HTTPException(refused.status, refused.reason) from refused
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=ctx.secure_cookies,
-        max_age=int(ctx.policy.absolute.total_seconds()),
-    )
+    set_session_cookie(response, token, ctx)
     return models.LoginResponse(
         token=token,
         csrf_token=principal.csrf_token,

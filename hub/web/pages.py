@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from gridgate_wire import AlertKind, TaskState
 from hub import audit, reports
 from hub.api import models, queries, routes
-from hub.api.context import SESSION_COOKIE, ApiContext
+from hub.api.context import SESSION_COOKIE, ApiContext, set_session_cookie
 from hub.audit import Action
 from hub.auth import AuthError, Principal, Role, authenticate, login, logout
 from hub.privacy import template_counts
@@ -201,14 +201,7 @@ async def login_submit(request: Request) -> Response:
         )
     token, _ = result
     response = RedirectResponse(target if target.startswith("/") else "/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=ctx.secure_cookies,
-        max_age=int(ctx.policy.absolute.total_seconds()),
-    )
+    set_session_cookie(response, token, ctx)
     return response
 
 
