@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, func, select, update
 
+from hub.store.db import as_utc
 from hub.store.schema import areas, houses, login_failures, sessions, users, workers
 
 _LOGGER = logging.getLogger(__name__)
@@ -164,10 +165,6 @@ def login(
     return token, principal_of(conn, row.user_id, csrf)
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def authenticate(conn: Connection, token: str, policy: SessionPolicy) -> Principal:
     now = datetime.now(UTC)
     row = conn.execute(
@@ -175,7 +172,10 @@ def authenticate(conn: Connection, token: str, policy: SessionPolicy) -> Princip
     ).first()
     if row is None or row.revoked_at is not None:
         raise AuthError(401, "not logged in")
-    if now - _utc(row.last_seen_at) > policy.idle or now - _utc(row.created_at) > policy.absolute:
+    if (
+        now - as_utc(row.last_seen_at) > policy.idle
+        or now - as_utc(row.created_at) > policy.absolute
+    ):
         conn.execute(
             update(sessions)
             .where(sessions.c.token_sha256 == row.token_sha256)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, select
 
 from hub.auth import Principal
+from hub.store.db import as_utc
 from hub.store.schema import houses, task_transitions, tasks, workers
 
 
@@ -68,10 +69,6 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def monthly(
     conn: Connection, month: str, group_by: GroupBy, principal: Principal
 ) -> list[ReportRow]:
@@ -94,7 +91,7 @@ def monthly(
             .where(task_transitions.c.task_id.in_(ids[start_index : start_index + 500]))
             .order_by(task_transitions.c.pk)
         ):
-            at = _utc(t.at)
+            at = as_utc(t.at)
             if t.to_state == "visited":
                 visited.setdefault(t.task_id, at)
             if t.to_state == "closed":
@@ -112,7 +109,7 @@ def monthly(
         return (worker or "community-centre") if group_by is GroupBy.WORKER else grid_id
 
     for task in rows:
-        created = _utc(task.created_at)
+        created = as_utc(task.created_at)
         first_worker = assigned_to[task.task_id][0][1] if assigned_to[task.task_id] else None
         if start <= created < end and first_worker:
             row_for(
@@ -124,7 +121,7 @@ def monthly(
                 worker = task.worker_id or first_worker
                 row = row_for(key_of(worker, task.grid_id), task.grid_id)
                 row.tasks_closed += 1
-                if at <= _utc(task.due_at):
+                if at <= as_utc(task.due_at):
                     row.closed_on_time += 1
                 row.visit_hours.append((visited[task.task_id] - created).total_seconds() / 3600)
                 if task.outcome:

@@ -9,7 +9,7 @@ When the edge refuses a delta (it holds another base version), the hub queues a 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, select, update
 
@@ -24,6 +24,7 @@ from gridgate_wire import (
     new_fields,
     utc_now,
 )
+from hub.store.db import as_utc
 from hub.store.schema import (
     consents,
     edge_compounds,
@@ -79,15 +80,10 @@ def roster_resident(conn: Connection, resident_id: str) -> RosterResident | None
         else RosterConsent(
             consent_id=consent.consent_id,
             version=consent.version,
-            granted_at=_utc(consent.granted_at),
+            granted_at=as_utc(consent.granted_at),
             guardian_id=consent.guardian_id,
         ),
     )
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every time the hub stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _next_version(conn: Connection, edge_id: str) -> int:

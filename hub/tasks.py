@@ -29,6 +29,7 @@ from gridgate_wire import (
     uuid7,
 )
 from hub.live import TaskNotice
+from hub.store.db import as_utc
 from hub.store.schema import (
     consents,
     houses,
@@ -119,7 +120,7 @@ def _worker_message(conn: Connection, task_id: str) -> WorkerTask | None:
         kind=AlertKind(row.kind),
         house_id=row.house_id,
         address=row.address,
-        due_at=row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=UTC),
+        due_at=as_utc(row.due_at),
         summary=f"{row.kind.replace('_', ' ')} at {row.address}",
     )
 
