@@ -26,6 +26,7 @@ from gridgate_wire import (
 )
 from hub.store.db import as_utc
 from hub.store.schema import (
+    CURRENT_FACE_CONSENT,
     consents,
     edge_compounds,
     houses,
@@ -56,11 +57,7 @@ def roster_resident(conn: Connection, resident_id: str) -> RosterResident | None
         return None
     consent = conn.execute(
         select(consents)
-        .where(
-            consents.c.resident_id == resident_id,
-            consents.c.purpose == "face",
-            consents.c.withdrawn_at.is_(None),
-        )
+        .where(consents.c.resident_id == resident_id, CURRENT_FACE_CONSENT)
         .order_by(consents.c.granted_at.desc())
     ).first()
     credentials = [

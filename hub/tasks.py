@@ -8,9 +8,7 @@ recorded with who and when. Outcomes update the registry and produce the message
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -21,19 +19,17 @@ from gridgate_wire import (
     AlertKind,
     AlertSuppression,
     EdgeAlert,
-    EnrolmentInvitation,
     Message,
     TaskState,
     WorkerTask,
     new_fields,
     uuid7,
 )
+from hub import consent
 from hub.live import TaskNotice
 from hub.store.db import as_utc
 from hub.store.schema import (
-    consents,
     houses,
-    invitations,
     residents,
     task_evidence,
     task_transitions,
@@ -247,9 +243,6 @@ class OutcomeResult:
     enrolment_code: str | None = None
 
 
-INVITATION_VALID = timedelta(days=14)
-
-
 def record_outcome(
     conn: Connection,
     task_id: str,
@@ -324,61 +317,14 @@ def add_occupant(
         )
     )
     conn.execute(update(houses).where(houses.c.house_id == house_id).values(vacant=False))
-    code = None
-    consent_id = None
-    if person.face_consent:
-        consent_id = f"C-{uuid7().hex[-12:]}"
-        conn.execute(
-            consents.insert().values(
-                consent_id=consent_id,
-                resident_id=resident_id,
-                purpose="face",
-                version=person.consent_version,
-                granted_at=now,
-                guardian_id=person.guardian_id,
-                withdrawn_at=None,
-                recorded_by=actor,
-            )
-        )
-    out.to_edges.extend(queue_resident_change(conn, resident_id))
-    if consent_id is not None:
-        code = f"{secrets.randbelow(10**8):08d}"
-        out.to_edges.extend(invite(conn, resident_id, consent_id, code, now))
-    return OutcomeResult(resident_id=resident_id, enrolment_code=code)
-
-
-def invite(
-    conn: Connection, resident_id: str, consent_id: str, code: str, now: datetime
-) -> list[Message]:
-    """One invitation per edge of the resident's compound; the code itself is not stored."""
-    house_id = conn.scalar(
-        select(residents.c.house_id).where(residents.c.resident_id == resident_id)
+    if not person.face_consent:
+        out.to_edges.extend(queue_resident_change(conn, resident_id))
+        return OutcomeResult(resident_id=resident_id)
+    grant = consent.grant_face(
+        conn, resident_id, person.consent_version, person.guardian_id, actor, now
     )
-    digest = hashlib.sha256(code.encode()).hexdigest()
-    messages: list[Message] = []
-    for edge_id in edges_of_house(conn, str(house_id)):
-        message = EnrolmentInvitation(
-            **new_fields(),
-            edge_id=edge_id,
-            resident_id=resident_id,
-            consent_id=consent_id,
-            code_sha256=digest,
-            expires_at=now + INVITATION_VALID,
-        )
-        conn.execute(
-            invitations.insert().values(
-                invitation_id=str(message.id),
-                resident_id=resident_id,
-                consent_id=consent_id,
-                code_sha256=digest,
-                created_at=now,
-                expires_at=message.expires_at,
-                status="sent",
-                reason="",
-            )
-        )
-        messages.append(message)
-    return messages
+    out.to_edges.extend(grant.to_edges)
+    return OutcomeResult(resident_id=resident_id, enrolment_code=grant.code)
 
 
 def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str]:

@@ -15,6 +15,7 @@ from hub.api import models
 from hub.auth import Principal, Role
 from hub.store.db import as_utc
 from hub.store.schema import (
+    CURRENT_FACE_CONSENT,
     areas,
     compounds,
     consents,
@@ -98,11 +99,7 @@ def house(conn: Connection, p: Principal, house_id: str) -> models.House:
 
 
 def _face_consented() -> Any:
-    return (
-        select(consents.c.resident_id)
-        .where(consents.c.purpose == "face", consents.c.withdrawn_at.is_(None))
-        .scalar_subquery()
-    )
+    return select(consents.c.resident_id).where(CURRENT_FACE_CONSENT).scalar_subquery()
 
 
 def residents_query(p: Principal, house_id: str | None = None) -> Select[Any]:

@@ -7,7 +7,6 @@ personal data (residents, consents, invitations).
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select, update
 
-from gridgate_wire import TaskState, uuid7
-from hub import audit, reports, sync
+from gridgate_wire import TaskState
+from hub import audit, consent, reports, sync
 from hub.api import models, queries
 from hub.api.context import (
     SESSION_COOKIE,
@@ -32,14 +31,12 @@ from hub.auth import AuthError, Principal, Role, login, logout
 from hub.importer import KINDS, import_csv
 from hub.privacy import template_counts
 from hub.store.db import as_utc
-from hub.store.schema import audit_log, consents, dead_letters, residents
+from hub.store.schema import audit_log, dead_letters, residents
 from hub.tasks import (
-    INVITATION_VALID,
     NewOccupant,
     Outbound,
     TaskError,
     advance,
-    invite,
     record_outcome,
 )
 
@@ -271,39 +268,17 @@ def grant_face_consent(
         row = queries.resident_row(conn, principal, resident_id)
         if not row.active:
             raise HTTPException(409, f"resident {resident_id} is not active")
-        consent_id = f"C-{uuid7().hex[-12:]}"
-        conn.execute(
-            update(consents)
-            .where(
-                consents.c.resident_id == resident_id,
-                consents.c.purpose == "face",
-                consents.c.withdrawn_at.is_(None),
-            )
-            .values(withdrawn_at=now)
+        grant = consent.grant_face(
+            conn, resident_id, body.version, body.guardian_id, principal.actor, now
         )
-        conn.execute(
-            consents.insert().values(
-                consent_id=consent_id,
-                resident_id=resident_id,
-                purpose="face",
-                version=body.version,
-                granted_at=now,
-                guardian_id=body.guardian_id,
-                withdrawn_at=None,
-                recorded_by=principal.actor,
-            )
-        )
-        out.to_edges.extend(sync.queue_resident_change(conn, resident_id))
-        code = f"{secrets.randbelow(10**8):08d}"
-        invitations = invite(conn, resident_id, consent_id, code, now)
-        out.to_edges.extend(invitations)
+        out.to_edges.extend(grant.to_edges)
         community = queries.community_of_house(conn, row.house_id)
         audit.record(
             conn,
             principal.actor,
             Action.CREATE,
             "consent",
-            consent_id,
+            grant.consent_id,
             community_id=community,
             detail=f"face consent {body.version} for {resident_id}",
         )
@@ -314,15 +289,15 @@ def grant_face_consent(
             "invitation",
             resident_id,
             community_id=community,
-            detail=f"{len(invitations)} edges",
+            detail=f"{grant.invited_edges} edges",
         )
     ctx.publish(out)
     return models.InvitationOut(
         resident_id=resident_id,
-        consent_id=consent_id,
-        enrolment_code=code,
-        edges=len(invitations),
-        expires_at=now + INVITATION_VALID,
+        consent_id=grant.consent_id,
+        enrolment_code=grant.code,
+        edges=grant.invited_edges,
+        expires_at=grant.expires_at,
     )
 
 
@@ -332,16 +307,7 @@ def withdraw_face_consent(resident_id: str, principal: Staff, ctx: Ctx) -> None:
     out = Outbound()
     with ctx.engine.begin() as conn:
         row = queries.resident_row(conn, principal, resident_id)
-        changed = conn.execute(
-            update(consents)
-            .where(
-                consents.c.resident_id == resident_id,
-                consents.c.purpose == "face",
-                consents.c.withdrawn_at.is_(None),
-            )
-            .values(withdrawn_at=datetime.now(UTC))
-        ).rowcount
-        if not changed:
+        if not consent.withdraw_face(conn, resident_id, datetime.now(UTC)):
             raise HTTPException(409, f"resident {resident_id} has no face consent to withdraw")
         out.to_edges.extend(sync.queue_resident_change(conn, resident_id))
         audit.record(

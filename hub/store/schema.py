@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
 
 metadata = MetaData()
@@ -193,6 +194,9 @@ consents = Table(
     Column("withdrawn_at", DateTime(timezone=True)),
     Column("recorded_by", String(80), nullable=False),
 )
+
+# A resident's face consent in force: the edges may hold templates only while one exists.
+CURRENT_FACE_CONSENT = and_(consents.c.purpose == "face", consents.c.withdrawn_at.is_(None))
 
 resident_credentials = Table(
     "resident_credentials",
