@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import select, update
+from pydantic import BaseModel
+from sqlalchemy import Select, select, update
 
 from gridgate_wire import TaskState
 from hub import audit, consent, reports, sync
@@ -44,6 +45,20 @@ router = APIRouter(prefix="/api/v1")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, description="Objects to skip.")]
+
+
+def _mapped_page(
+    ctx: Ctx, query: Select[Any], model: type[BaseModel], limit: int, offset: int
+) -> models.Page[Any]:
+    """One page of rows that map field for field onto ``model``."""
+    with ctx.engine.connect() as conn:
+        rows, total = queries.page(conn, query, limit, offset)
+    return models.Page[Any](
+        items=[model.model_validate(r._mapping) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def _client(request: Request) -> str:
@@ -105,26 +120,12 @@ def get_me(principal: User) -> Any:
 
 @router.get("/areas", response_model=models.Page[models.Area], tags=["registry"])
 def list_areas(principal: User, ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> Any:
-    with ctx.engine.connect() as conn:
-        rows, total = queries.page(conn, queries.areas_query(principal), limit, offset)
-    return models.Page[models.Area](
-        items=[models.Area.model_validate(r._mapping) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return _mapped_page(ctx, queries.areas_query(principal), models.Area, limit, offset)
 
 
 @router.get("/compounds", response_model=models.Page[models.Compound], tags=["registry"])
 def list_compounds(principal: User, ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> Any:
-    with ctx.engine.connect() as conn:
-        rows, total = queries.page(conn, queries.compounds_query(principal), limit, offset)
-    return models.Page[models.Compound](
-        items=[models.Compound.model_validate(r._mapping) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return _mapped_page(ctx, queries.compounds_query(principal), models.Compound, limit, offset)
 
 
 @router.get("/compounds/{compound_id}", response_model=models.Compound, tags=["registry"])
@@ -142,15 +143,8 @@ def list_houses(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    with ctx.engine.connect() as conn:
-        rows, total = queries.page(
-            conn, queries.houses_query(principal, grid_id, compound_id), limit, offset
-        )
-    return models.Page[models.House](
-        items=[models.House.model_validate(r._mapping) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
+    return _mapped_page(
+        ctx, queries.houses_query(principal, grid_id, compound_id), models.House, limit, offset
     )
 
 
@@ -324,14 +318,7 @@ def withdraw_face_consent(resident_id: str, principal: Staff, ctx: Ctx) -> None:
 
 @router.get("/workers", response_model=models.Page[models.Worker], tags=["workers"])
 def list_workers(principal: User, ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> Any:
-    with ctx.engine.connect() as conn:
-        rows, total = queries.page(conn, queries.workers_query(principal), limit, offset)
-    return models.Page[models.Worker](
-        items=[models.Worker.model_validate(r._mapping) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return _mapped_page(ctx, queries.workers_query(principal), models.Worker, limit, offset)
 
 
 @router.get("/workers/{worker_id}", response_model=models.Worker, tags=["workers"])
