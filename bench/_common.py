@@ -6,10 +6,15 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -68,3 +73,37 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(result, sort_keys=False))
     else:
         print(json.dumps(result, indent=2))
+
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def scratch_database(kind: str, work: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh hub database (SQLite file or PostgreSQL database) and the call that drops it."""
+    from sqlalchemy import create_engine, text
+
+    if kind == "sqlite":
+        return f"sqlite:///{work}/hub-{uuid.uuid4().hex[:6]}.sqlite3", lambda: None
+    name = f"gridgate_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def hub_process(config: dict[str, Any], work: Path, name: str) -> subprocess.Popen[bytes]:
+    """`python -m hub run` with this configuration, its stderr in WORK/NAME.log."""
+    path = work / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub", "run", "--config", str(path)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=(work / f"{name}.log").open("wb"),
+    )

@@ -15,8 +15,6 @@ import argparse
 import multiprocessing
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,9 +22,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import yaml
-from _common import emit, stamp
-from sqlalchemy import create_engine, func, select, text
+from _common import emit, hub_process, scratch_database, stamp
+from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
 from gridgate_core.localbroker import LocalMosquitto
@@ -44,20 +41,6 @@ from gridgate_wire import (
 from hub.config import DatabaseConfig
 from hub.store.db import make_engine, migrate
 from hub.store.schema import areas, compounds, edge_messages, houses, workers
-
-REPO = Path(__file__).resolve().parent.parent
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def database(kind: str, work: Path) -> tuple[str, Any]:
-    if kind == "sqlite":
-        return f"sqlite:///{work}/hub-{uuid.uuid4().hex[:6]}.sqlite3", None
-    name = f"gridgate_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", (admin, name)
 
 
 def build_events(edge_id: str, count: int, work: Path) -> list[bytes]:
@@ -128,7 +111,7 @@ def stored_count(engine: Any) -> int:
 def run(
     kind: str, processes: int, events: int, edges: int, broker: LocalMosquitto, work: Path
 ) -> dict[str, Any]:
-    url, cleanup = database(kind, work)
+    url, drop_database = scratch_database(kind, work)
     engine = make_engine(DatabaseConfig(url=url))
     migrate(engine)
     with engine.begin() as conn:
@@ -154,29 +137,21 @@ def run(
             ],
         )
         conn.execute(workers.insert().values(worker_id="W1", name="w", grid_id="G", leader=False))
-    hubs = []
-    for index in range(processes):
-        config = work / f"hub-{kind}-{processes}-{index}.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "api": {"enabled": False},
-                    "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
-                    "database": {"url": url},
-                    "mqtt": {"port": broker.port},
-                    # The shipped defaults (batch_max 500, batch_wait_ms 20).
-                    "logging": {"level": "WARNING"},
-                }
-            )
+    hubs = [
+        hub_process(
+            {
+                "api": {"enabled": False},
+                "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
+                "database": {"url": url},
+                "mqtt": {"port": broker.port},
+                # The shipped defaults (batch_max 500, batch_wait_ms 20).
+                "logging": {"level": "WARNING"},
+            },
+            work,
+            f"hub-{kind}-{processes}-{index}",
         )
-        hubs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "hub", "run", "--config", str(config)],
-                cwd=REPO,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        for index in range(processes)
+    ]
     time.sleep(3)  # connect and subscribe
     received = threading.Event()
     pushed_at: list[float] = []
@@ -261,11 +236,7 @@ def run(
         hub.send_signal(signal.SIGTERM)
         hub.wait(30)
     engine.dispose()
-    if cleanup:
-        admin, name = cleanup
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    drop_database()
     latencies.sort()
     return {
         "database": kind,

@@ -14,27 +14,20 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import yaml
-from _common import emit, stamp
-from sqlalchemy import create_engine, func, select, text
+from _common import emit, hub_process, scratch_database, stamp
+from sqlalchemy import create_engine, func, select
 
 from edge_agent.config import EdgeConfig
 from edge_agent.runtime import EdgeAgent
 from gridgate_core.localbroker import LocalMosquitto
 from gridgate_wire import utc_now
 from hub.store.schema import edge_messages, edges
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def rss_kib(pid: int) -> int:
@@ -59,35 +52,23 @@ def main() -> int:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="gridgate-soak-"))
-    name = f"gridgate_soak_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    url, drop_database = scratch_database("postgresql", work)
     broker = LocalMosquitto(work / "broker")
     broker.start()
-    hubs: list[subprocess.Popen[bytes]] = []
-    for index in range(2):
-        config = work / f"hub{index}.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "instance_id": f"soak-hub-{index}",
-                    "database": {"url": url},
-                    "mqtt": {"port": broker.port, "reconnect_max_s": 1.0},
-                    "api": {"enabled": False},
-                    "logging": {"level": "WARNING"},
-                }
-            )
+    hubs = [
+        hub_process(
+            {
+                "instance_id": f"soak-hub-{index}",
+                "database": {"url": url},
+                "mqtt": {"port": broker.port, "reconnect_max_s": 1.0},
+                "api": {"enabled": False},
+                "logging": {"level": "WARNING"},
+            },
+            work,
+            f"hub{index}",
         )
-        hubs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "hub", "run", "--config", str(config)],
-                cwd=REPO,
-                stdout=subprocess.DEVNULL,
-                stderr=(work / f"hub{index}.log").open("wb"),
-            )
-        )
+        for index in range(2)
+    ]
     time.sleep(3)
     agents = [
         EdgeAgent(
@@ -186,9 +167,7 @@ def main() -> int:
         hub.send_signal(signal.SIGTERM)
         hub.wait(30)
     broker.stop()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database()
     total_recorded = sum(recorded.values())
     total_stored = sum(stored.values())
     result = {
