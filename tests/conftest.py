@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Any]:
+    """A migrated hub database on each backend, for tests that use it without a hub."""
+    from hub.config import DatabaseConfig
+    from hub.store.db import make_engine, migrate
+
+    hub_engine = make_engine(DatabaseConfig(url=database_url))
+    migrate(hub_engine)
+    yield hub_engine
+    hub_engine.dispose()

@@ -21,9 +21,7 @@ from gridgate_wire import (
     uuid7,
 )
 from hub.api import ApiContext, create_app
-from hub.config import DatabaseConfig
 from hub.privacy import on_enrolment, on_erasure, template_counts
-from hub.store.db import make_engine, migrate
 from hub.store.schema import (
     audit_log,
     consents,
@@ -36,14 +34,6 @@ from hub.store.schema import (
 )
 from hub.tasks import Outbound, on_alert
 from tests.hub_helpers import PASSWORD, Seeded, login, offline_api, seed
-
-
-@pytest.fixture
-def engine(database_url: str) -> Any:
-    engine = make_engine(DatabaseConfig(url=database_url))
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def make_alert(edge_id: str, seq: int, house: str, resident: str | None, kind: str) -> EdgeAlert:

@@ -8,13 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from gridgate_wire import AlertKind, TaskState
 from hub.audit import Action
-from hub.config import DatabaseConfig
-from hub.store.db import make_engine, migrate
 from hub.tasks import Outcome
 from hub.web.i18n import LANGUAGES, MISSING_MARK
 from tests.hub_helpers import PASSWORD, offline_api, seed
@@ -49,14 +46,6 @@ def test_catalogues_cover_every_key_in_both_languages() -> None:
         used |= {prefix + v for v in values}
     for lang, catalogue in catalogues.items():
         assert used <= set(catalogue), (lang, sorted(used - set(catalogue)))
-
-
-@pytest.fixture
-def engine(database_url: str) -> Any:
-    engine = make_engine(DatabaseConfig(url=database_url))
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def page_login(client: TestClient, username: str) -> None:
