@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, and_, func, select, update
 
 from gridgate_wire import (
     RosterAck,
@@ -224,11 +224,16 @@ def mark_sent(conn: Connection, messages: list[RosterUpdate], now: datetime) -> 
         )
 
 
-def pending_count(conn: Connection, edge_id: str) -> int:
-    return len(
-        conn.execute(
-            select(roster_outbox.c.roster_version).where(
-                roster_outbox.c.edge_id == edge_id, roster_outbox.c.acked_at.is_(None)
-            )
-        ).all()
+def unacknowledged(edge_id: ColumnElement[str] | str) -> ScalarSelect[int]:
+    """How many roster versions of the edge are still waiting for its ack (a subquery, so a
+    list of edges counts in the same statement)."""
+    return (
+        select(func.count())
+        .select_from(roster_outbox)
+        .where(roster_outbox.c.edge_id == edge_id, roster_outbox.c.acked_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def pending_count(conn: Connection, edge_id: str) -> int:
+    return int(conn.scalar(select(unacknowledged(edge_id))) or 0)

@@ -25,12 +25,12 @@ from hub.store.schema import (
     face_templates,
     houses,
     residents,
-    roster_outbox,
     task_evidence,
     task_transitions,
     tasks,
     workers,
 )
+from hub.sync import unacknowledged
 
 ONLINE_WITHIN = timedelta(minutes=3)
 
@@ -324,6 +324,7 @@ def edges_query(p: Principal) -> Select[Any]:
             edges.c.received,
             edges.c.max_seq,
             edges.c.contiguous_seq,
+            unacknowledged(edge_compounds.c.edge_id).label("roster_pending"),
         )
         .join(compounds, compounds.c.compound_id == edge_compounds.c.compound_id)
         .join(edges, edges.c.edge_id == edge_compounds.c.edge_id, isouter=True)
@@ -334,20 +335,13 @@ def edges_query(p: Principal) -> Select[Any]:
     return query
 
 
-def edge_out(conn: Connection, row: Any, now: datetime | None = None) -> models.Edge:
+def edge_out(row: Any, now: datetime | None = None) -> models.Edge:
     now = now or datetime.now(UTC)
     last = None if row.last_status_at is None else as_utc(row.last_status_at)
     received = int(row.received or 0)
     max_seq = int(row.max_seq or 0)
     missing = max(0, max_seq - received)
-    pending = int(
-        conn.scalar(
-            select(func.count())
-            .select_from(roster_outbox)
-            .where(roster_outbox.c.edge_id == row.edge_id, roster_outbox.c.acked_at.is_(None))
-        )
-        or 0
-    )
+    pending = int(row.roster_pending or 0)
     online = last is not None and now - last <= ONLINE_WITHIN
     warnings = []
     if missing:
@@ -381,4 +375,4 @@ def edge(conn: Connection, p: Principal, edge_id: str) -> models.Edge:
     row = conn.execute(edges_query(p).where(edge_compounds.c.edge_id == edge_id)).first()
     if row is None:
         raise not_found("edge", edge_id)
-    return edge_out(conn, row)
+    return edge_out(row)

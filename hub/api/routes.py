@@ -444,7 +444,7 @@ def post_outcome(task_id: str, body: models.OutcomeIn, principal: User, ctx: Ctx
 def list_edges(principal: Staff, ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> Any:
     with ctx.engine.connect() as conn:
         rows, total = queries.page(conn, queries.edges_query(principal), limit, offset)
-        items = [queries.edge_out(conn, r) for r in rows]
+        items = [queries.edge_out(r) for r in rows]
     return models.Page[models.Edge](items=items, total=total, limit=limit, offset=offset)
 
 
