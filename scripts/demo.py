@@ -186,6 +186,17 @@ def api(base: str, method: str, path: str, token: str = "", body: object = None)
     return json.loads(raw) if raw else None
 
 
+def centre_token(base: str) -> str:
+    """Log in as the demo's community-centre user; raises OSError while the hub is not up."""
+    reply = api(
+        base,
+        "POST",
+        "/api/v1/auth/login",
+        body={"username": "centre", "password": DEMO_PASSWORD},
+    )
+    return str(reply["token"])  # type: ignore[index]
+
+
 OUTCOME_FOR = {
     "move_out": "moved_out",
     "vacancy": "vacancy_confirmed",
@@ -223,14 +234,7 @@ def grid_workers(base: str, broker_port: int, worker_ids: list[str], stop: threa
     while not stop.wait(1.0):
         try:
             if not token:
-                token = str(
-                    api(
-                        base,
-                        "POST",
-                        "/api/v1/auth/login",
-                        body={"username": "centre", "password": DEMO_PASSWORD},
-                    )["token"]
-                )  # type: ignore[index]
+                token = centre_token(base)
             page = api(base, "GET", "/api/v1/tasks?open=true&limit=200", token)
         except OSError:
             continue
@@ -276,14 +280,7 @@ def enrol_when_ready(base: str, faces: demo_faces.FacesScenario) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            token = str(
-                api(
-                    base,
-                    "POST",
-                    "/api/v1/auth/login",
-                    body={"username": "centre", "password": DEMO_PASSWORD},
-                )["token"]  # type: ignore[index]
-            )
+            token = centre_token(base)
             break
         except OSError:
             time.sleep(1)
