@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -44,6 +45,16 @@ CHANNEL_KIND: dict[Channel, type[Message]] = {
 }
 LARGEST_MESSAGE = max(m.MAX_BYTES for m in BY_KIND.values())
 
+# What a receiver can store and act on, checked before the schema: nesting deeper than any
+# message has (a roster entry's credential is 4 levels down), integers a 64-bit column holds
+# (a digit string is refused before Python converts it, which is quadratic and capped), and
+# text PostgreSQL accepts (no NUL; no lone surrogate, which a JSON \u escape can carry).
+MAX_DEPTH = 16
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+_MAX_DIGITS = 19
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
 
 def encode(message: Message) -> bytes:
     """Serialise a message to compact UTF-8 JSON."""
@@ -60,6 +71,62 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "$"
 
 
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise DecodeError("$", f"integer of {len(text)} digits is beyond the 64-bit range")
+    return int(text)
+
+
+def _constant(text: str) -> float:
+    raise DecodeError("$", f"{text} is not a JSON number")
+
+
+def _bad_text(value: str) -> str | None:
+    found = _BAD_TEXT.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    return "text must not contain NUL" if char == "\x00" else "text has a lone surrogate"
+
+
+def check_values(raw: Any) -> None:
+    """Refuse what no receiver may store: deep nesting, out-of-range integers, NUL and lone
+    surrogates in any string (keys included). Raises :class:`DecodeError` naming the field."""
+    stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise DecodeError(path or "$", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                problem = _bad_text(key)
+                if problem is not None:
+                    raise DecodeError(path or "$", f"field name: {problem}")
+                stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((item, f"{path}[{index}]", depth + 1))
+        elif isinstance(value, str):
+            problem = _bad_text(value)
+            if problem is not None:
+                raise DecodeError(path or "$", problem)
+        elif type(value) is int and not INT_MIN <= value <= INT_MAX:
+            raise DecodeError(path or "$", "integer beyond the 64-bit range")
+
+
+def _loads(payload: bytes) -> Any:
+    try:
+        return json.loads(payload, parse_int=_int, parse_constant=_constant)
+    except DecodeError:
+        raise
+    except RecursionError as exc:
+        raise DecodeError("$", f"nested deeper than {MAX_DEPTH} levels") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecodeError("$", f"not valid UTF-8 JSON: {exc}") from exc
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        raise DecodeError("$", f"not decodable JSON: {type(exc).__name__}") from exc
+
+
 def decode(payload: bytes, expected: type[M]) -> M:
     """Decode ``payload`` as a message of kind ``expected``, strictly.
 
@@ -67,10 +134,10 @@ def decode(payload: bytes, expected: type[M]) -> M:
     """
     if len(payload) > expected.MAX_BYTES:
         raise PayloadTooLarge(len(payload), expected.MAX_BYTES)
-    try:
-        raw: Any = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DecodeError("$", f"not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(payload, bytes):
+        raise DecodeError("$", "payload must be bytes")
+    raw = _loads(payload)
+    check_values(raw)
     if not isinstance(raw, dict):
         raise DecodeError("$", "payload must be a JSON object")
     kind = raw.get("type")
@@ -82,8 +149,13 @@ def decode(payload: bytes, expected: type[M]) -> M:
     try:
         return expected.model_validate_json(payload, strict=True)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise DecodeError(_field_path(first["loc"]), first["msg"]) from exc
+        errors = exc.errors(include_url=False)
+        if not errors:
+            raise DecodeError("$", "invalid") from exc
+        first = errors[0]
+        raise DecodeError(_field_path(first["loc"])[:128], str(first["msg"])[:500]) from exc
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise DecodeError("$", f"not decodable: {type(exc).__name__}") from exc
 
 
 def decode_from_topic(topic: str, payload: bytes) -> Message:

@@ -21,6 +21,11 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Seq = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# Integers stored in BIGINT columns (or compared with them) and in INTEGER columns: the schema
+# refuses what the hub's databases cannot hold, so no valid message can fail to be stored.
+Big = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Version = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Score = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
@@ -125,6 +130,28 @@ class AlertKind(StrEnum):
     WELFARE_CHECK = "welfare_check"
 
 
+class AlertContext(StrEnum):
+    """Circumstances around an alert that a grid worker should know before visiting."""
+
+    HOLIDAY = "holiday"  # the absence overlaps a public holiday (e.g. Spring Festival)
+    RECORDING_GAP = "recording_gap"  # the edge or a gate recorded nothing for part of the time
+    LAST_SEEN_GOING_OUT = "last_seen_going_out"  # more likely a trip than trouble at home
+    LAST_SEEN_GOING_IN = "last_seen_going_in"  # went in and has not come out since
+    HOUSEHOLD_STILL_SEEN = "household_still_seen"  # others of the house still pass the gates
+    HOUSEHOLD_ALL_UNSEEN = "household_all_unseen"  # nobody of the house passes any more
+    PRESENCE_DECLINE = "presence_decline"  # still seen now and then, far less than before
+    REPORTED_AWAY_OVERDUE = "reported_away_overdue"  # was reported away; not back by that date
+    NIGHTS_AT_HOUSE = "nights_at_house"  # a stranger comes in at night and leaves in the morning
+
+
+class AlertAdvice(StrEnum):
+    """What the alert suggests the worker does first."""
+
+    VISIT = "visit"
+    VISIT_URGENTLY = "visit_urgently"
+    CALL_FAMILY_FIRST = "call_family_first"
+
+
 class AlertEvidence(BaseModel):
     """Counts and times behind an alert. Never names a stranger or carries biometrics."""
 
@@ -132,12 +159,36 @@ class AlertEvidence(BaseModel):
 
     first_seen: UtcTime | None = None
     last_seen: UtcTime | None = None
-    days_observed: Annotated[int, Field(ge=0)] = 0
-    days_seen: Annotated[int, Field(ge=0)] = 0
-    passages: Annotated[int, Field(ge=0)] = 0
-    nights: Annotated[int, Field(ge=0)] = 0
-    co_passages: Annotated[int, Field(ge=0)] = 0
-    hours_unseen: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    last_gate: Id | None = Field(default=None, description="Gate of the last passage seen.")
+    last_direction: PassageDirection | None = Field(
+        default=None, description="Direction of the last passage seen."
+    )
+    days_observed: Annotated[int, Field(ge=0, le=10_000)] = 0
+    days_seen: Annotated[int, Field(ge=0, le=10_000)] = 0
+    passages: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    nights: Annotated[int, Field(ge=0, le=10_000)] = 0
+    co_passages: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    hours_unseen: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] | None = None
+    usual_days_per_week: Annotated[float, Field(ge=0, le=7, allow_inf_nan=False)] | None = Field(
+        default=None, description="On how many days a week this person usually passes a gate."
+    )
+    usual_passes_per_day: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = (
+        Field(default=None, description="Passages on a day this person is seen, usually.")
+    )
+    household_size: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None, description="Registered residents of the house."
+    )
+    household_seen: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None, description="Of them, seen at a gate in the last 7 days."
+    )
+    unrecorded_hours: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = Field(
+        default=0.0, description="Hours of the absence during which the edge recorded nothing."
+    )
+    holiday: Annotated[str, Field(max_length=64)] = Field(
+        default="", description="Name of the public holiday the absence overlaps, if any."
+    )
+    context: Annotated[list[AlertContext], Field(max_length=16)] = []
+    advice: AlertAdvice = AlertAdvice.VISIT
     note: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -167,22 +218,22 @@ class EdgeStatus(Message):
     KIND: ClassVar[str] = "edge_status"
     type: Literal["edge_status"] = "edge_status"
     edge_id: Id = Field(description="The sending edge's id; must match the topic.")
-    seq: Annotated[int, Field(ge=0)] = Field(
+    seq: Big = Field(
         description="Highest durable seq issued when this status was written (0: none yet)."
     )
     state: EdgeState
     software: Annotated[str, Field(max_length=64)]
-    outbox_depth: Annotated[int, Field(ge=0)] = 0
+    outbox_depth: Big = 0
     disk_budget_used: Unit = 0.0
-    gallery_size: Annotated[int, Field(ge=0)] = 0
-    cameras_online: Annotated[int, Field(ge=0)] = 0
+    gallery_size: Count = 0
+    cameras_online: Annotated[int, Field(ge=0, le=10_000)] = 0
     warnings: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
 
 
 class RosterAck(EdgeMessage):
     KIND: ClassVar[str] = "roster_ack"
     type: Literal["roster_ack"] = "roster_ack"
-    roster_version: Annotated[int, Field(ge=1)]
+    roster_version: Version
     applied: bool
     error: Annotated[str, Field(max_length=500)] = ""
 
@@ -215,7 +266,7 @@ class ErasureConfirmation(EdgeMessage):
         default=None, description="The command it answers; None when the edge erased by roster."
     )
     resident_id: Id
-    templates_deleted: Annotated[int, Field(ge=0)]
+    templates_deleted: Count
     deleted_at: UtcTime
 
 
@@ -276,8 +327,8 @@ class RosterUpdate(Message):
     MAX_BYTES: ClassVar[int] = 8 * 1024 * 1024
     type: Literal["roster_update"] = "roster_update"
     edge_id: Id
-    roster_version: Annotated[int, Field(ge=1)]
-    base_version: Annotated[int, Field(ge=0)] | None = Field(
+    roster_version: Version
+    base_version: Big | None = Field(
         default=None, description="None for a full snapshot; else the version this delta is on."
     )
     residents: Annotated[list[RosterResident], Field(max_length=50_000)] = []
@@ -310,8 +361,16 @@ class ErasureCommand(Message):
     reason: ErasureReason
 
 
+class SuppressionReason(StrEnum):
+    NO_CHANGE = "no_change"  # a visit found nothing changed: a false alarm
+    AWAY = "away"  # the visit learnt the person or household is away until a date
+    REPORTED_AWAY = "reported_away"  # the resident told the centre before leaving (外出报备)
+
+
 class AlertSuppression(Message):
-    """After a visit found no change: do not raise ``kind`` for ``house_id`` until ``until``."""
+    """Do not raise ``kind`` for ``house_id`` (one resident of it, or the whole house when
+    ``resident_id`` is None) until ``until``. Sent after a visit or an away report. When it
+    expires and the condition still holds, the edge raises the alert again."""
 
     KIND: ClassVar[str] = "alert_suppression"
     type: Literal["alert_suppression"] = "alert_suppression"
@@ -319,6 +378,10 @@ class AlertSuppression(Message):
     house_id: Id
     kind: AlertKind
     until: UtcTime
+    resident_id: Id | None = Field(
+        default=None, description="One resident of the house; None: the whole house."
+    )
+    reason: SuppressionReason = SuppressionReason.NO_CHANGE
 
 
 # -------------------------------------------------------------------------------- hub -> worker
@@ -340,7 +403,7 @@ class WorkerTask(Message):
     type: Literal["worker_task"] = "worker_task"
     task_id: Id
     worker_id: Id
-    revision: Annotated[int, Field(ge=1)]
+    revision: Annotated[int, Field(ge=1, le=2**31 - 1)]
     state: TaskState
     kind: AlertKind
     house_id: Id
