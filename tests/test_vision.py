@@ -253,3 +253,22 @@ def test_fused_embedding_is_quality_weighted() -> None:
     assert fused[0] > 0.99
     tracker.add_sample(track, face, Sample(0.8, good, 2))  # keeps the best two
     assert [s.quality for s in track.samples] == [0.9, 0.8]
+
+
+def test_dataset_loader_reads_pgm_and_other_opencv_formats(tmp_path: Path) -> None:
+    need_shared(LFW)
+    _, source = lfw_sample(1)[0]
+    grey = cv2.cvtColor(read_image(source), cv2.COLOR_BGR2GRAY)
+    person = tmp_path / "Someone"
+    person.mkdir()
+    cv2.imwrite(str(person / "a.pgm"), grey)
+    cv2.imwrite(str(person / "b.PNG"), grey)
+    cv2.imwrite(str(person / "c.bmp"), grey)
+    cv2.imwrite(str(person / "d.tif"), grey)
+    (person / "notes.txt").write_text("not an image")
+    items = list_dataset(tmp_path)
+    assert [p.name for _, p in items] == ["a.pgm", "b.PNG", "c.bmp", "d.tif"]
+    frame = read_image(person / "a.pgm")
+    assert frame.shape == (*grey.shape, 3)
+    engine = build_engine(preset_config("default", tmp_path / "models"))
+    assert subject_face(engine.detect(frame), frame.shape[1], frame.shape[0]) is not None

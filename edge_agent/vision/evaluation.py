@@ -39,11 +39,40 @@ class EmbeddedSet:
     detect_failures: int
 
 
+# What cv2.imdecode reads (grey and 16-bit images come back as 8-bit BGR through read_image).
+IMAGE_SUFFIXES = frozenset(
+    [
+        ".bmp",
+        ".dib",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jp2",
+        ".png",
+        ".webp",
+        ".pbm",
+        ".pgm",
+        ".ppm",
+        ".pxm",
+        ".pnm",
+        ".pfm",
+        ".sr",
+        ".ras",
+        ".tif",
+        ".tiff",
+        ".exr",
+        ".hdr",
+        ".pic",
+    ]
+)
+
+
 def list_dataset(root: Path) -> list[tuple[str, Path]]:
+    """(identity, image path) for every image OpenCV can read, one sub-folder per identity."""
     items = []
     for person in sorted(p for p in root.iterdir() if p.is_dir()):
         for image in sorted(person.iterdir()):
-            if image.suffix.lower() in {".jpg", ".jpeg", ".png"}:
+            if image.is_file() and image.suffix.lower() in IMAGE_SUFFIXES:
                 items.append((person.name, image))
     return items
 
