@@ -73,6 +73,26 @@ def grant_face(
     return Grant(consent_id, code, [*rosters, *invited], len(invited), now + INVITATION_VALID)
 
 
+def reissue(conn: Connection, resident_id: str, now: datetime) -> Grant | None:
+    """A new one-time code for the resident's current face consent (the earlier code was lost
+    or expired); earlier unused invitations are marked replaced. None without a consent."""
+    consent_id = conn.scalar(
+        select(consents.c.consent_id).where(
+            consents.c.resident_id == resident_id, CURRENT_FACE_CONSENT
+        )
+    )
+    if consent_id is None:
+        return None
+    conn.execute(
+        update(invitations)
+        .where(invitations.c.resident_id == resident_id, invitations.c.status == "sent")
+        .values(status="replaced", reason="a new code was issued")
+    )
+    code = f"{secrets.randbelow(10**8):08d}"
+    invited = invite(conn, resident_id, str(consent_id), code, now)
+    return Grant(str(consent_id), code, list(invited), len(invited), now + INVITATION_VALID)
+
+
 def invite(
     conn: Connection, resident_id: str, consent_id: str, code: str, now: datetime
 ) -> list[Message]:

@@ -3,21 +3,22 @@
 One open task per house and kind: a later alert attaches to it as evidence. Assignment: a grid
 worker of the house's grid, else the grid leader, else the community centre. Every transition is
 recorded with who and when. Outcomes update the registry and produce the messages the edge needs
-(a roster delta that removes a resident, or a suppression window after "no change").
+(a roster delta that removes a resident, or suppressions after "no change" or "away").
+Which outcomes a kind offers and how they quiet the edge are in ``hub.visits`` and
+``hub.feedback``; "nobody home" keeps the task open with a revisit time.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from gridgate_wire import (
     AlertKind,
-    AlertSuppression,
     EdgeAlert,
     Message,
     TaskState,
@@ -25,7 +26,8 @@ from gridgate_wire import (
     new_fields,
     uuid7,
 )
-from hub import consent
+from gridgate_wire.messages import SuppressionReason
+from hub import consent, feedback, visits
 from hub.live import TaskNotice
 from hub.store.db import as_utc
 from hub.store.schema import (
@@ -36,7 +38,8 @@ from hub.store.schema import (
     tasks,
     workers,
 )
-from hub.sync import edges_of_house, queue_resident_change
+from hub.sync import queue_resident_change
+from hub.visits import Outcome, OutcomeError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,14 +49,14 @@ DUE = {
     AlertKind.NEW_OCCUPANT: timedelta(days=7),
     AlertKind.VACANCY: timedelta(days=14),
 }
-NO_CHANGE_SUPPRESSION = timedelta(days=60)
-
-
-class Outcome(StrEnum):
-    MOVED_OUT = "moved_out"
-    NO_CHANGE = "no_change"
-    VACANCY_CONFIRMED = "vacancy_confirmed"
-    NEW_OCCUPANT_CONFIRMED = "new_occupant_confirmed"
+# After a revisit time, the worker has this long before the task counts as overdue.
+AFTER_REVISIT = {
+    AlertKind.WELFARE_CHECK: timedelta(hours=6),
+    AlertKind.MOVE_OUT: timedelta(days=1),
+    AlertKind.NEW_OCCUPANT: timedelta(days=1),
+    AlertKind.VACANCY: timedelta(days=1),
+}
+__all__ = ["Outcome", "OutcomeError"]
 
 
 class TaskError(Exception):
@@ -136,17 +139,12 @@ def _changed(conn: Connection, task_id: str, out: Outbound, *, push: bool = True
 
 
 def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) -> str | None:
-    """Turn an alert into a new task or evidence on the open one; returns the task id."""
-    if (
-        alert.house_id is None
-        or conn.execute(
-            select(houses.c.house_id).where(houses.c.house_id == alert.house_id)
-        ).first()
-        is None
-    ):
-        _LOGGER.warning("alert %s names no registered house (%s)", alert.id, alert.house_id)
-        return None
+    """Turn an alert into a new task or evidence on the open one; returns the task id. An
+    alert that names no registered house becomes a review item for the community centre."""
     now = datetime.now(UTC)
+    if alert.house_id is None or not visits.house_known(conn, alert.house_id):
+        visits.review(conn, edge_id, alert, now)
+        return None
     open_task = conn.execute(
         select(tasks.c.task_id).where(
             tasks.c.house_id == alert.house_id,
@@ -189,6 +187,7 @@ def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) ->
             msg_id=str(alert.id),
             received_at=now,
             confidence=alert.confidence,
+            evidence=json.dumps(alert.evidence.model_dump(mode="json"), ensure_ascii=False),
         )
     )
     _changed(conn, task_id, out, push=open_task is None)
@@ -237,10 +236,12 @@ class NewOccupant:
 
 @dataclass(frozen=True)
 class OutcomeResult:
-    """A new occupant's resident id and one-time enrolment code (shown once, never stored)."""
+    """A new occupant's resident id and one-time enrolment code (shown once, never stored);
+    for "nobody home", when the task comes back."""
 
     resident_id: str | None = None
     enrolment_code: str | None = None
+    revisit_at: datetime | None = None
 
 
 def record_outcome(
@@ -251,20 +252,46 @@ def record_outcome(
     out: Outbound,
     note: str = "",
     new_occupant: NewOccupant | None = None,
+    *,
+    back_on: datetime | None = None,
+    revisit: datetime | None = None,
+    confirmed: bool = True,
+    now: datetime | None = None,
 ) -> OutcomeResult:
-    """The worker visited: close the task and carry the outcome into the registry and edges."""
+    """The worker visited: close the task (or keep it open for "nobody home" and "needs help")
+    and carry the outcome into the registry and the edges. Raises OutcomeError for an outcome
+    the task's kind does not offer or one missing what it needs (``confirmed`` is the API's and
+    the pages' explicit confirmation of a destructive outcome)."""
+    now = now or datetime.now(UTC)
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None:
         raise TaskError(f"no task {task_id}")
-    if outcome is Outcome.NEW_OCCUPANT_CONFIRMED and new_occupant is None:
-        raise TaskError("a new-occupant outcome needs the new occupant's details")
+    if not row.open:
+        raise TaskError(f"task {task_id} is {row.state}; it has its outcome already")
+    kind = AlertKind(row.kind)
+    visits.check_outcome(
+        kind,
+        outcome,
+        note=note,
+        back_on=back_on,
+        confirmed=confirmed,
+        has_occupant=new_occupant is not None and bool(new_occupant.name.strip()),
+    )
     # Whoever records the outcome went: an outcome on an assigned task accepts it first.
     if row.state in (TaskState.CREATED.value, TaskState.ASSIGNED.value):
         advance(conn, task_id, TaskState.ACCEPTED, actor, out)
+    if outcome is Outcome.NOBODY_HOME:
+        return _nobody_home(conn, task_id, kind, actor, out, note, revisit, now)
     if row.state != TaskState.VISITED.value:
         advance(conn, task_id, TaskState.VISITED, actor, out, note)
+    if outcome is Outcome.NEEDS_HELP:
+        return _needs_help(conn, task_id, actor, out, note, now)
     advance(conn, task_id, TaskState.CLOSED, actor, out, f"{outcome.value}: {note}")
-    conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(outcome=outcome.value))
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.task_id == task_id)
+        .values(outcome=outcome.value, revisit_at=None)
+    )
     result = OutcomeResult()
     if outcome is Outcome.MOVED_OUT and row.resident_id:
         conn.execute(
@@ -283,21 +310,73 @@ def record_outcome(
         )
         for resident_id in moved:
             out.to_edges.extend(queue_resident_change(conn, str(resident_id)))
-    elif outcome is Outcome.NO_CHANGE:
-        until = datetime.now(UTC) + NO_CHANGE_SUPPRESSION
-        for edge_id in edges_of_house(conn, row.house_id):
-            out.to_edges.append(
-                AlertSuppression(
-                    **new_fields(),
-                    edge_id=edge_id,
-                    house_id=row.house_id,
-                    kind=AlertKind(row.kind),
-                    until=until,
-                )
-            )
+    elif outcome in (Outcome.NO_CHANGE, Outcome.GUEST):
+        out.to_edges.extend(
+            visits.after_no_change(conn, task_id, kind, row.house_id, row.resident_id, now)
+        )
+    elif outcome is Outcome.AWAY and back_on is not None:
+        # Vacancy is about the household; move-out and welfare about the one resident.
+        subject = None if kind is AlertKind.VACANCY else row.resident_id
+        out.to_edges.extend(
+            visits.after_away(conn, row.house_id, subject, back_on, now, SuppressionReason.AWAY)
+        )
     elif outcome is Outcome.NEW_OCCUPANT_CONFIRMED and new_occupant is not None:
         result = add_occupant(conn, row.house_id, new_occupant, actor, out)
     return result
+
+
+def _nobody_home(
+    conn: Connection,
+    task_id: str,
+    kind: AlertKind,
+    actor: str,
+    out: Outbound,
+    note: str,
+    requested: datetime | None,
+    now: datetime,
+) -> OutcomeResult:
+    """Nobody home: the task stays open (accepted) and comes back to the worker at a time."""
+    row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).one()
+    when = feedback.revisit_at(now, requested)
+    due = max(as_utc(row.due_at), when + AFTER_REVISIT[kind])
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.task_id == task_id)
+        .values(revisit_at=when, due_at=due, revision=row.revision + 1)
+    )
+    _transition(
+        conn,
+        task_id,
+        actor,
+        row.state,
+        row.state,
+        f"{Outcome.NOBODY_HOME.value} {when.isoformat(timespec='minutes')}: {note}",
+    )
+    _changed(conn, task_id, out)
+    return OutcomeResult(revisit_at=when)
+
+
+def _needs_help(
+    conn: Connection, task_id: str, actor: str, out: Outbound, note: str, now: datetime
+) -> OutcomeResult:
+    """A care recipient needs help: the visited task goes to the community centre to follow up
+    (it closes when the centre records how it ended)."""
+    row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).one()
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.task_id == task_id)
+        .values(
+            outcome=Outcome.NEEDS_HELP.value,
+            assignee="community-centre",
+            worker_id=None,
+            revisit_at=None,
+            due_at=now + timedelta(hours=4),
+            revision=row.revision + 1,
+        )
+    )
+    _transition(conn, task_id, actor, row.state, row.state, f"{Outcome.NEEDS_HELP.value}: {note}")
+    _changed(conn, task_id, out)
+    return OutcomeResult()
 
 
 def add_occupant(
@@ -337,6 +416,8 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
             tasks.c.open.is_(True),
             tasks.c.due_at < now,
             tasks.c.assignee != "community-centre",
+            # "Nobody home": not overdue before the worker could go back.
+            or_(tasks.c.revisit_at.is_(None), tasks.c.revisit_at <= now),
         )
     ).all()
     for row in overdue:
@@ -364,3 +445,37 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
         _changed(conn, row.task_id, out)
         moved.append(str(row.task_id))
     return moved
+
+
+def reassign(
+    conn: Connection, task_id: str, worker_id: str, actor: str, reason: str, out: Outbound
+) -> None:
+    """The centre hands an open task to another worker (改派); they accept it anew."""
+    row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
+    if row is None:
+        raise TaskError(f"no task {task_id}")
+    if not row.open:
+        raise TaskError(f"task {task_id} is {row.state}; it cannot be reassigned")
+    leader = conn.scalar(select(workers.c.leader).where(workers.c.worker_id == worker_id))
+    if leader is None:
+        raise TaskError(f"no worker {worker_id}")
+    state = TaskState.ASSIGNED.value if row.state != TaskState.VISITED.value else row.state
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.task_id == task_id)
+        .values(
+            worker_id=worker_id,
+            assignee="grid-leader" if leader else "grid-worker",
+            state=state,
+            revision=row.revision + 1,
+        )
+    )
+    _transition(
+        conn,
+        task_id,
+        actor,
+        row.state,
+        state,
+        f"reassigned {row.worker_id} -> {worker_id}: {reason}",
+    )
+    _changed(conn, task_id, out)

@@ -125,6 +125,24 @@ def scope_requests(b_task: str) -> dict[tuple[str, str], tuple[str, Any]]:
         ("GET", "/api/v1/audit"): ("/api/v1/audit", None),
         ("GET", "/api/v1/privacy/templates"): ("/api/v1/privacy/templates", None),
         ("GET", "/api/v1/dead-letters"): ("/api/v1/dead-letters", None),
+        ("GET", "/api/v1/houses/{house_id}/away"): ("/api/v1/houses/HB1/away", None),
+        ("POST", "/api/v1/houses/{house_id}/away"): (
+            "/api/v1/houses/HB1/away",
+            {"away_from": "2026-01-20", "back_on": "2026-02-10", "note": "春节回老家"},
+        ),
+        ("GET", "/api/v1/reviews"): ("/api/v1/reviews", None),
+        ("POST", "/api/v1/reviews/{edge_id}/{msg_id}/resolve"): (
+            "/api/v1/reviews/{edge_b}/{review_b}/resolve",
+            {"note": "checked"},
+        ),
+        ("POST", "/api/v1/tasks/{task_id}/reassign"): (
+            f"/api/v1/tasks/{b_task}/reassign",
+            {"worker_id": "WB1", "reason": "on leave"},
+        ),
+        ("POST", "/api/v1/residents/{resident_id}/invitations"): (
+            "/api/v1/residents/RB1/invitations",
+            None,
+        ),
     }
 
 
@@ -141,6 +159,11 @@ STAFF_ONLY = {
     ("POST", "/api/v1/import/{kind}"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/privacy/templates"),
+    ("POST", "/api/v1/houses/{house_id}/away"),
+    ("GET", "/api/v1/reviews"),
+    ("POST", "/api/v1/reviews/{edge_id}/{msg_id}/resolve"),
+    ("POST", "/api/v1/tasks/{task_id}/reassign"),
+    ("POST", "/api/v1/residents/{resident_id}/invitations"),
 }
 ADMIN_ONLY = {("GET", "/api/v1/dead-letters")}
 B_MARKERS = ("cB", "HB1", "RB1", "WB1", "GB1", "CB", "RB8", "RB9", "edge-B")
@@ -159,6 +182,9 @@ def test_every_route_every_role_scope(engine: Any) -> None:
     b_task = open_task(engine, seeded.edge_b, "HB1", "RB1", "move_out")
     open_task(engine, seeded.edge_a, "HA1", "RA1", "move_out")
     month = datetime.now(UTC).strftime("%Y-%m")
+    unknown = make_alert(seeded.edge_b, 2, "HB-unregistered", None, "new_occupant")
+    with engine.begin() as conn:
+        assert on_alert(conn, seeded.edge_b, unknown, Outbound()) is None  # a review item
     with offline_api(engine) as (client, _):
         spec = client.get("/api/openapi.json").json()
         app_routes = {
@@ -170,7 +196,7 @@ def test_every_route_every_role_scope(engine: Any) -> None:
         table = scope_requests(b_task)
         assert app_routes == set(table), "add new routes to the scope table"
         for (method, template), (path, body) in sorted(table.items()):
-            path = path.format(edge_b=seeded.edge_b, month=month)
+            path = path.format(edge_b=seeded.edge_b, month=month, review_b=unknown.id)
             # Anonymous: always 401.
             assert _call(client, method, path, body, {}).status_code == 401, path
             for label in ("admin_a", "worker_a1"):
@@ -350,9 +376,17 @@ def test_outcomes_new_occupant_report_and_privacy_counter(engine: Any) -> None:
         )
         assert denied.status_code == 404
         admin = login(client, seeded.users["admin_a"])
+        # A destructive outcome needs its explicit confirmation.
+        unconfirmed = client.post(
+            f"/api/v1/tasks/{moved}/outcome", headers=admin, json={"outcome": "moved_out"}
+        )
+        assert unconfirmed.status_code == 422
+        assert unconfirmed.json()["detail"]["code"] == "confirm_needed"
         assert (
             client.post(
-                f"/api/v1/tasks/{moved}/outcome", headers=admin, json={"outcome": "moved_out"}
+                f"/api/v1/tasks/{moved}/outcome",
+                headers=admin,
+                json={"outcome": "moved_out", "confirmed": True},
             ).status_code
             == 200
         )

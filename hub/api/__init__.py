@@ -21,7 +21,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
             "Registry, house-visit tasks, workers, reports and edges of a gridgate deployment. "
             "Authenticate with POST /api/v1/auth/login and send the token as a Bearer header."
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # served by hub.api.docs from local files, under the pages' CSP
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -43,6 +43,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return response
 
     app.include_router(router)
+    from hub.api import docs, visit_routes
+
+    app.include_router(visit_routes.router)
+    docs.mount_docs(app)
     mount_web(app)
     return app
 

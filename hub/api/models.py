@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -144,6 +144,15 @@ class Task(BaseModel):
     revision: int
     outcome: str | None
     evidence_count: int
+    confidence: float = Field(0.0, description="Highest confidence among the task's alerts.")
+    revisit_at: datetime | None = Field(None, description="Nobody home: comes back then.")
+    resident_name: str | None = None
+    resident_phone: str | None = None
+    worker_name: str | None = None
+    building: str = ""
+    unit: str = ""
+    compound_name: str | None = None
+    grid_name: str | None = None
 
 
 class Evidence(BaseModel):
@@ -177,9 +186,21 @@ class NewOccupantIn(Body):
 
 
 class OutcomeIn(Body):
-    outcome: Outcome
+    outcome: Outcome = Field(
+        description="One the task's kind offers (422 otherwise): move_out: moved_out, away, "
+        "no_change, nobody_home; vacancy: vacancy_confirmed, away, no_change, nobody_home; "
+        "welfare_check: no_change (well), away, needs_help, nobody_home; new_occupant: "
+        "new_occupant_confirmed, guest, no_change, nobody_home."
+    )
     note: str = Field(default="", max_length=1000)
     new_occupant: NewOccupantIn | None = None
+    back_on: date | None = Field(None, description="away: about when they are back.")
+    revisit_at: datetime | None = Field(None, description="nobody_home: when to go again.")
+    confirmed: bool = Field(
+        False,
+        description="moved_out and vacancy_confirmed deactivate residents and erase their face "
+        "templates at the gates: they need confirmed=true.",
+    )
 
 
 class NoteIn(Body):
@@ -190,6 +211,47 @@ class OutcomeOut(BaseModel):
     task: Task
     resident_id: str | None
     enrolment_code: str | None
+    revisit_at: datetime | None = None
+
+
+class AwayIn(Body):
+    resident_id: str | None = Field(None, max_length=64, description="None: the household.")
+    away_from: date
+    back_on: date
+    note: str = Field(default="", max_length=500)
+
+
+class AwayOut(BaseModel):
+    report_id: str
+    house_id: str
+    resident_id: str | None
+    resident_name: str | None
+    away_from: datetime
+    back_on: datetime
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Review(BaseModel):
+    edge_id: str
+    msg_id: str
+    received_at: datetime
+    kind: AlertKind
+    compound_id: str | None
+    compound_name: str | None
+    house_named: str | None
+    resident_id: str | None
+    confidence: float
+    evidence: dict[str, object]
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str
+
+
+class ReassignIn(Body):
+    worker_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class Edge(BaseModel):

@@ -206,14 +206,32 @@ def tasks_query(
         .where(task_evidence.c.task_id == tasks.c.task_id)
         .scalar_subquery()
     )
+    confidence = (
+        select(func.max(task_evidence.c.confidence))
+        .where(task_evidence.c.task_id == tasks.c.task_id)
+        .scalar_subquery()
+    )
+    grid = areas.alias("task_grid")
     query = (
         select(
             tasks,
             houses.c.grid_id,
             houses.c.address,
+            houses.c.building,
+            houses.c.unit,
             evidence_count.label("evidence_count"),
+            confidence.label("confidence"),
+            residents.c.name.label("resident_name"),
+            residents.c.phone.label("resident_phone"),
+            workers.c.name.label("worker_name"),
+            compounds.c.name.label("compound_name"),
+            grid.c.name.label("grid_name"),
         )
         .join(houses, houses.c.house_id == tasks.c.house_id)
+        .join(compounds, compounds.c.compound_id == houses.c.compound_id)
+        .join(grid, grid.c.area_id == houses.c.grid_id, isouter=True)
+        .join(residents, residents.c.resident_id == tasks.c.resident_id, isouter=True)
+        .join(workers, workers.c.worker_id == tasks.c.worker_id, isouter=True)
         .order_by(tasks.c.due_at, tasks.c.task_id)
     )
     if p.grids is not None:
@@ -254,6 +272,15 @@ def task_out(row: Any) -> models.Task:
         revision=row.revision,
         outcome=row.outcome,
         evidence_count=row.evidence_count,
+        confidence=float(row.confidence or 0.0),
+        revisit_at=None if row.revisit_at is None else as_utc(row.revisit_at),
+        resident_name=row.resident_name,
+        resident_phone=row.resident_phone,
+        worker_name=row.worker_name,
+        building=row.building,
+        unit=row.unit,
+        compound_name=row.compound_name,
+        grid_name=row.grid_name,
     )
 
 
@@ -262,6 +289,13 @@ def task(conn: Connection, p: Principal, task_id: str) -> models.Task:
     if row is None:
         raise not_found("task", task_id)
     return task_out(row)
+
+
+def _evidence(stored: str | None, payload: str | None) -> dict[str, object]:
+    """The alert's evidence: as stored on the task, else from the edge's message (older rows)."""
+    if stored and stored != "{}":
+        return dict(json.loads(stored))
+    return dict(json.loads(payload).get("evidence", {})) if payload else {}
 
 
 def task_detail(conn: Connection, p: Principal, task_id: str) -> models.TaskDetail:
@@ -290,7 +324,7 @@ def task_detail(conn: Connection, p: Principal, task_id: str) -> models.TaskDeta
                 msg_id=e.msg_id,
                 received_at=as_utc(e.received_at),
                 confidence=e.confidence,
-                detail=dict(json.loads(e.payload).get("evidence", {})) if e.payload else {},
+                detail=_evidence(e.evidence, e.payload),
             )
             for e in evidence
         ],

@@ -36,10 +36,12 @@ from hub.store.schema import audit_log, dead_letters, residents
 from hub.tasks import (
     NewOccupant,
     Outbound,
+    OutcomeError,
     TaskError,
     advance,
     record_outcome,
 )
+from hub.visits import local_day_end
 
 router = APIRouter(prefix="/api/v1")
 
@@ -396,6 +398,9 @@ def accept_task(task_id: str, principal: User, ctx: Ctx) -> Any:
 
 @router.post("/tasks/{task_id}/cancel", response_model=models.Task, tags=["tasks"])
 def cancel_task(task_id: str, body: models.NoteIn, principal: Staff, ctx: Ctx) -> Any:
+    """Cancel an open task; the reason (``note``) is required and kept in its history."""
+    if not body.note.strip():
+        raise HTTPException(422, {"code": "reason_needed", "field": "note", "reason": "why"})
     task, _ = _transition(
         ctx,
         principal,
@@ -409,14 +414,30 @@ def cancel_task(task_id: str, body: models.NoteIn, principal: Staff, ctx: Ctx) -
 
 @router.post("/tasks/{task_id}/outcome", response_model=models.OutcomeOut, tags=["tasks"])
 def post_outcome(task_id: str, body: models.OutcomeIn, principal: User, ctx: Ctx) -> Any:
-    """Record the visit's outcome; a new occupant gets a resident record and, with face
-    consent, an enrolment code (returned once)."""
+    """Record the visit's outcome (one the task's kind offers; 422 otherwise); a new occupant
+    gets a resident record and, with face consent, an enrolment code (returned once);
+    ``nobody_home`` keeps the task open until ``revisit_at``."""
     person = None if body.new_occupant is None else NewOccupant(**body.new_occupant.model_dump())
+    back_on = None if body.back_on is None else local_day_end(body.back_on, ctx.site_timezone)
 
     def act(conn: Any, out: Outbound) -> Any:
-        result = record_outcome(
-            conn, task_id, body.outcome, principal.actor, out, body.note, person
-        )
+        try:
+            result = record_outcome(
+                conn,
+                task_id,
+                body.outcome,
+                principal.actor,
+                out,
+                body.note,
+                person,
+                back_on=back_on,
+                revisit=None if body.revisit_at is None else as_utc(body.revisit_at),
+                confirmed=body.confirmed,
+            )
+        except OutcomeError as exc:
+            raise HTTPException(
+                422, {"code": exc.code, "field": "outcome", "reason": str(exc)}
+            ) from exc
         if result.resident_id is not None:
             audit.record(
                 conn,
@@ -433,7 +454,10 @@ def post_outcome(task_id: str, body: models.OutcomeIn, principal: User, ctx: Ctx
 
     task, result = _transition(ctx, principal, task_id, act)
     return models.OutcomeOut(
-        task=task, resident_id=result.resident_id, enrolment_code=result.enrolment_code
+        task=task,
+        resident_id=result.resident_id,
+        enrolment_code=result.enrolment_code,
+        revisit_at=result.revisit_at,
     )
 
 

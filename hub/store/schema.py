@@ -145,6 +145,8 @@ tasks = Table(
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("outcome", String(32)),
+    # "Nobody home": the task stays open and comes back to the worker at this time (#13, #15).
+    Column("revisit_at", DateTime(timezone=True)),
     # One open task per house and kind; closed tasks keep their history.
     Index(
         "uq_open_task",
@@ -164,6 +166,8 @@ task_evidence = Table(
     Column("msg_id", String(36), primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("confidence", Float, nullable=False),
+    # The alert's evidence as the edge sent it (JSON of gridgate_wire.AlertEvidence, #13).
+    Column("evidence", Text, nullable=False, server_default="{}"),
 )
 
 task_transitions = Table(
@@ -178,6 +182,41 @@ task_transitions = Table(
     Column("from_state", String(16)),
     Column("to_state", String(16), nullable=False),
     Column("note", Text, nullable=False),
+)
+
+# An alert whose house is missing or unknown: the community centre reviews it (#13).
+alert_reviews = Table(
+    "alert_reviews",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("msg_id", String(36), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("compound_id", String(64)),
+    Column("house_named", String(64)),  # as the edge named it; may be unregistered or empty
+    Column("resident_id", String(64)),
+    Column("community_id", String(64)),  # the compound's community, when the compound is known
+    Column("confidence", Float, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(80)),
+    Column("resolution", Text, nullable=False, server_default=""),
+    Index("ix_alert_reviews_open", "resolved_at", "community_id"),
+)
+
+# A resident (or a whole household) told the centre they will be away (外出报备, #13).
+away_reports = Table(
+    "away_reports",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("house_id", String(64), ForeignKey("houses.house_id"), nullable=False),
+    Column("resident_id", String(64), ForeignKey("residents.resident_id")),  # None: household
+    Column("away_from", DateTime(timezone=True), nullable=False),
+    Column("back_on", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("recorded_by", String(80), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_away_reports_house", "house_id", "back_on"),
 )
 
 # ------------------------------------------------------- people, access, sync, privacy (#7)
