@@ -189,7 +189,7 @@ def drain_run(events: int, work: Path) -> dict[str, Any]:
                     "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
                     "database": {"url": f"sqlite:///{work}/hub.sqlite3"},
                     "mqtt": {"port": broker.port},
-                    "ingest": {"batch_max": 2000},
+                    "ingest": {"batch_max": 2000, "unregistered_edges": "accept_events"},
                 }
             )
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from gridgate_core.config import LoggingConfig, MqttConfig, SecretName, StrictModel
@@ -41,6 +43,14 @@ class IngestConfig(StrictModel):
     )
     batch_wait_ms: int = Field(
         default=20, ge=0, le=5_000, description="How long to wait to fill a batch."
+    )
+    unregistered_edges: Literal["dead_letter", "accept_events"] = Field(
+        default="dead_letter",
+        description=(
+            "Messages from an edge id not in the registry: dead_letter (default; its statuses "
+            "are ignored), or accept_events (store its passages, roster acks and statuses, for "
+            "test rigs without a registry; alerts and confirmations are still refused)."
+        ),
     )
 
 

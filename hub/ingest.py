@@ -1,10 +1,15 @@
 """Idempotent ingest of edge messages.
 
 The MQTT thread only queues what arrives. One writer thread takes batches, validates each
-message (invalid ones go to the dead-letter table with the reason), inserts with the uniqueness
-key (edge id, message id) so a duplicate is a no-op, commits, and only then publishes the
-application ack to each edge and sends the MQTT-level acks (``manual_ack``). A crash before the
-commit therefore leaves the messages with the broker and the edge, to be delivered again.
+message (invalid ones go to the dead-letter table with the reason), checks it concerns the
+sending edge's own compound (:mod:`hub.scope`), inserts with the uniqueness key (edge id, message
+id) so a duplicate is a no-op, commits, and only then publishes the application ack to each edge
+and sends the MQTT-level acks (``manual_ack``). A crash before the commit therefore leaves the
+messages with the broker and the edge, to be delivered again.
+
+No message can stop ingest: a batch the database refuses is split in halves until the message
+it refuses is alone, and that one is dead-lettered with the database's reason and acknowledged.
+Only an outage (:func:`hub.deadletter.is_outage`) makes the writer wait and retry the batch.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, case, select, update
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.sql.dml import Insert
 
 from gridgate_core.mqtt import Incoming, MqttLink
@@ -41,17 +46,17 @@ from gridgate_wire import (
     new_fields,
     worker_topic,
 )
+from hub import deadletter, edgestate, scope
 from hub.live import TaskFeed
 from hub.privacy import on_enrolment, on_erasure
-from hub.store.db import as_utc, insert_ignoring_duplicates
-from hub.store.schema import dead_letters, edge_messages, edges
+from hub.store.db import insert_ignoring_duplicates
+from hub.store.schema import edge_messages
 from hub.sync import mark_sent, on_roster_ack
 from hub.tasks import Outbound, on_alert
 
 _LOGGER = logging.getLogger(__name__)
-_DEAD_LETTER_HEAD = 4096
-GAP_GRACE = timedelta(minutes=10)
-WATERMARK_SCAN = 20_000
+_OUTAGE_BACKOFF_MAX_S = 10.0
+GAP_GRACE = edgestate.GAP_GRACE
 
 
 @dataclass
@@ -63,11 +68,28 @@ class IngestStats:
     batches: int = 0
     acks_sent: int = 0
     acked_deliveries: int = 0
+    splits: int = 0
+    outages: int = 0
+
+
+@dataclass
+class _Decoded:
+    item: Incoming
+    message: EdgeMessage | EdgeStatus
+    row: dict[str, object] | None  # the edge_messages row; None for a status
 
 
 class Ingestor:
-    def __init__(self, engine: Engine, *, batch_max: int = 500, batch_wait_ms: int = 20) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        batch_max: int = 500,
+        batch_wait_ms: int = 20,
+        unregistered: scope.Unregistered = "dead_letter",
+    ) -> None:
         self._engine = engine
+        self._unregistered: scope.Unregistered = unregistered
         self._batch_max = batch_max
         self._batch_wait_s = batch_wait_ms / 1000
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
@@ -112,63 +134,68 @@ class Ingestor:
         return batch
 
     def _run(self) -> None:
+        backoff = 0.5
         while not self._stop.is_set():
             batch = self._take_batch()
             if not batch:
                 continue
             try:
                 self._process(batch)
-            except Exception:
-                # Database unavailable: nothing was acked, so the broker will redeliver after we
-                # reconnect; keep these in memory and retry rather than lose them.
-                _LOGGER.exception("ingest batch of %d failed; retrying", len(batch))
+                backoff = 0.5
+            except Exception as exc:  # noqa: BLE001 - logged; the batch is retried
+                # Only a database outage gets here (a message's own failure is isolated in
+                # _process). Nothing was acked, so keep the batch in memory and try again.
+                self.stats.outages += 1
+                _LOGGER.warning(
+                    "database unavailable (%s); retrying %d messages in %.1f s",
+                    deadletter.describe(exc),
+                    len(batch),
+                    backoff,
+                )
                 for item in batch:
                     self._inbox.put(item)
-                self._stop.wait(1.0)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, _OUTAGE_BACKOFF_MAX_S)
 
     def _process(self, batch: list[Incoming]) -> None:
         now = datetime.now(UTC)
-        rows: list[dict[str, object]] = []
-        messages: list[EdgeMessage] = []
-        statuses: list[EdgeStatus] = []
         bad: list[dict[str, object]] = []
+        decoded: list[_Decoded] = []
         for item in batch:
             try:
                 message = _decode_edge_message(item)
+                decoded.append(_Decoded(item, message, _row(item, message, now)))
             except DecodeError as exc:
-                bad.append(
-                    {
-                        "received_at": now,
-                        "topic": item.topic[:256],
-                        "field": exc.field[:128],
-                        "reason": exc.reason,
-                        "size": len(item.payload),
-                        "payload_head": item.payload[:_DEAD_LETTER_HEAD],
-                    }
-                )
-                continue
-            if isinstance(message, EdgeStatus):
-                statuses.append(message)
-                continue
-            messages.append(message)
-            rows.append(
-                {
-                    "edge_id": message.edge_id,
-                    "msg_id": str(message.id),
-                    "kind": message.KIND,
-                    "seq": message.seq,
-                    "ts": message.ts,
-                    "received_at": now,
-                    "payload": item.payload.decode(),
-                }
-            )
+                bad.append(deadletter.row(item, now, exc.field, exc.reason))
+            except Exception as exc:  # noqa: BLE001 - a codec bug must not stop ingest either
+                bad.append(deadletter.row(item, now, "$", f"not decodable: {exc!r}"))
+        try:
+            with self._engine.connect() as conn:
+                verdict = scope.check(conn, [d.message for d in decoded], self._unregistered)
+        except Exception as exc:
+            if deadletter.is_outage(exc):
+                raise
+            _LOGGER.exception("scope check failed; checking one message at a time")
+            verdict = self._check_one_by_one(decoded)
+        keep: list[_Decoded] = []
+        acked: list[_Decoded] = []  # not stored, but the edge must stop sending them
+        for index, entry in enumerate(decoded):
+            refusal = verdict.refused.get(index)
+            if refusal is not None:
+                bad.append(self._dead(entry, now, *refusal))
+                acked.append(entry)
+            elif index not in verdict.ignored:
+                keep.append(entry)
         out = Outbound()
-        stored = self._commit(rows, messages, statuses, bad, out)
-        self._acknowledge(batch, rows)
-        self.publish(out)
+        stored, failed = self._store(keep, out, now)
+        for entry, reason in failed:
+            bad.append(self._dead(entry, now, "$", reason))
+        deadletter.write(self._engine, bad)
+        rows = [e.row for e in keep + acked if e.row is not None]
+        self._after_commit(batch, rows, out)
         self.stats.received += len(batch)
         self.stats.stored += stored
-        self.stats.duplicates += len(rows) - stored
+        self.stats.duplicates += len([e for e in keep if e.row is not None]) - stored - len(failed)
         self.stats.dead_letters += len(bad)
         self.stats.batches += 1
         with self.committed:
@@ -178,15 +205,84 @@ class Ingestor:
                 "dead letter on %s: %s: %s", record["topic"], record["field"], record["reason"]
             )
 
+    @staticmethod
+    def _dead(entry: _Decoded, now: datetime, field: str, reason: str) -> dict[str, object]:
+        return deadletter.row(
+            entry.item, now, field, reason, entry.message.edge_id, str(entry.message.id)
+        )
+
+    def _check_one_by_one(self, decoded: list[_Decoded]) -> scope.Verdict:
+        verdict = scope.Verdict()
+        for index, entry in enumerate(decoded):
+            try:
+                with self._engine.connect() as conn:
+                    one = scope.check(conn, [entry.message], self._unregistered)
+            except Exception as exc:
+                if deadletter.is_outage(exc):
+                    raise
+                verdict.refused[index] = ("$", f"scope check failed: {deadletter.describe(exc)}")
+                continue
+            if one.refused:
+                verdict.refused[index] = one.refused[0]
+            if one.ignored:
+                verdict.ignored.add(index)
+        return verdict
+
+    def _store(
+        self, entries: list[_Decoded], out: Outbound, now: datetime
+    ) -> tuple[int, list[tuple[_Decoded, str]]]:
+        """Commit ``entries``; when the database refuses, split until the refused message is
+        alone and return it with the reason (everything else is committed)."""
+        if not entries:
+            return 0, []
+        attempt = Outbound()
+        reused: list[dict[str, object]] = []
+        try:
+            stored = self._commit(entries, attempt, reused)
+        except Exception as exc:
+            if deadletter.is_outage(exc):
+                raise
+            if len(entries) == 1:
+                reason = f"not stored: {deadletter.describe(exc)}"
+                return 0, [(entries[0], reason)]
+            self.stats.splits += 1
+            half = len(entries) // 2
+            first, failed_first = self._store(entries[:half], out, now)
+            second, failed_second = self._store(entries[half:], out, now)
+            return first + second, failed_first + failed_second
+        out.to_workers.extend(attempt.to_workers)
+        out.to_edges.extend(attempt.to_edges)
+        out.notices.extend(attempt.notices)
+        conflicts = {id(row) for row in reused}
+        return stored, [
+            (e, "id reused with other content; the first content is kept")
+            for e in entries
+            if id(e.row) in conflicts
+        ]
+
+    def _after_commit(
+        self, batch: list[Incoming], rows: list[dict[str, object]], out: Outbound
+    ) -> None:
+        """Acks and pushes: the commit is done, so a failure here only logs (the edge sends
+        again and the hub answers the duplicate; a roster is re-sent by the duties)."""
+        try:
+            self._acknowledge(batch, rows)
+        except Exception:
+            _LOGGER.exception("acknowledging %d messages failed", len(batch))
+        try:
+            self.publish(out)
+        except Exception:
+            _LOGGER.exception("publishing after the commit failed")
+
     def _commit(
-        self,
-        rows: list[dict[str, object]],
-        messages: list[EdgeMessage],
-        statuses: list[EdgeStatus],
-        bad: list[dict[str, object]],
-        out: Outbound,
+        self, entries: list[_Decoded], out: Outbound, reused: list[dict[str, object]]
     ) -> int:
+        """Store ``entries`` in one transaction; keys already stored with other content are
+        added to ``reused`` (the first content stays)."""
         stored = 0
+        rows = [e.row for e in entries if e.row is not None]
+        messages = [e.message for e in entries if isinstance(e.message, EdgeMessage)]
+        statuses = [e.message for e in entries if isinstance(e.message, EdgeStatus)]
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
         with self._engine.begin() as conn:
             per_edge: dict[str, list[int]] = defaultdict(list)
@@ -202,81 +298,44 @@ class Ingestor:
             run: list[dict[str, object]] = []
             for row, message in ordered:
                 key = (message.edge_id, str(message.id))
+                if key in existing:
+                    if existing[key] != row["payload"]:
+                        reused.append(row)
+                    continue
                 if isinstance(message, EdgeEvent):
-                    if key not in existing:
-                        existing.add(key)
-                        run.append(row)
+                    existing[key] = str(row["payload"])
+                    run.append(row)
                     continue
                 stored += self._flush(conn, insert, run, per_edge)
                 run = []
-                if key not in existing and conn.execute(insert, row).rowcount:
-                    existing.add(key)
+                if conn.execute(insert, row).rowcount:
+                    existing[key] = str(row["payload"])
                     stored += 1
                     per_edge[message.edge_id].append(message.seq)
                     self._react(conn, message, out)
             stored += self._flush(conn, insert, run, per_edge)
-            edge_ids = set(per_edge) | {s.edge_id for s in statuses}
-            known = set(conn.scalars(select(edges.c.edge_id).where(edges.c.edge_id.in_(edge_ids))))
-            for edge_id in edge_ids - known:
-                conn.execute(
-                    insert_ignoring_duplicates(self._engine, edges),
-                    {
-                        "edge_id": edge_id,
-                        "max_seq": 0,
-                        "received": 0,
-                        "state": "unknown",
-                        "outbox_depth": 0,
-                        "software": "",
-                    },
-                )
-            for edge_id, seqs in per_edge.items():
-                conn.execute(
-                    update(edges)
-                    .where(edges.c.edge_id == edge_id)
-                    .values(
-                        received=edges.c.received + len(seqs),
-                        max_seq=case(
-                            (edges.c.max_seq < max(seqs), max(seqs)), else_=edges.c.max_seq
-                        ),
-                    )
-                )
-            for edge_id in per_edge:
-                self._advance_watermark(conn, edge_id)
-            for status in statuses:
-                conn.execute(
-                    update(edges)
-                    .where(edges.c.edge_id == status.edge_id)
-                    .values(
-                        state=status.state.value,
-                        last_status_at=status.ts,
-                        outbox_depth=status.outbox_depth,
-                        software=status.software,
-                    )
-                )
-            if bad:
-                conn.execute(dead_letters.insert(), bad)
+            edgestate.record(conn, per_edge, statuses)
         return stored
 
     @staticmethod
     def _existing(
         conn: Connection, ordered: list[tuple[dict[str, object], EdgeMessage]]
-    ) -> set[tuple[str, str]]:
-        """Which of the batch's (edge id, message id) keys are stored already (redeliveries)."""
+    ) -> dict[tuple[str, str], str]:
+        """The batch's (edge id, message id) keys stored already (redeliveries), with the
+        stored payload: an edge re-sends byte for byte, so other content is a reused id."""
         by_edge: dict[str, list[str]] = defaultdict(list)
         for _, message in ordered:
             by_edge[message.edge_id].append(str(message.id))
-        found: set[tuple[str, str]] = set()
+        found: dict[tuple[str, str], str] = {}
         for edge_id, ids in by_edge.items():
             for start in range(0, len(ids), 500):
-                found.update(
-                    (edge_id, str(msg_id))
-                    for msg_id in conn.scalars(
-                        select(edge_messages.c.msg_id).where(
-                            edge_messages.c.edge_id == edge_id,
-                            edge_messages.c.msg_id.in_(ids[start : start + 500]),
-                        )
+                for msg_id, payload in conn.execute(
+                    select(edge_messages.c.msg_id, edge_messages.c.payload).where(
+                        edge_messages.c.edge_id == edge_id,
+                        edge_messages.c.msg_id.in_(ids[start : start + 500]),
                     )
-                )
+                ):
+                    found[(edge_id, str(msg_id))] = str(payload)
         return found
 
     @staticmethod
@@ -295,37 +354,7 @@ class Ingestor:
             per_edge[str(row["edge_id"])].append(int(str(row["seq"])))
         return len(run)
 
-    @staticmethod
-    def _advance_watermark(conn: Connection, edge_id: str) -> None:
-        """Move the edge's contiguous watermark over every stored seq that now has no hole
-        below it. Arrival order can differ from seq order (a broker crash that drops the hub's
-        session loses messages the edge later re-sends after newer ones); the watermark and
-        ``ORDER BY seq`` give readers each edge's messages in order regardless."""
-        current = int(
-            conn.scalar(select(edges.c.contiguous_seq).where(edges.c.edge_id == edge_id)) or 0
-        )
-        nxt = current + 1
-        hole_since = datetime.now(UTC) - GAP_GRACE
-        for seq, received_at in conn.execute(
-            select(edge_messages.c.seq, edge_messages.c.received_at)
-            .where(edge_messages.c.edge_id == edge_id, edge_messages.c.seq > current)
-            .order_by(edge_messages.c.seq)
-            .limit(WATERMARK_SCAN)
-        ):
-            if seq > nxt and as_utc(received_at) < hole_since:
-                # Rows above the hole have waited past the grace time: the edge re-sends
-                # everything unacknowledged within minutes, so these never existed or are
-                # lost at the edge. Step over them, loudly; edge health shows the count.
-                _LOGGER.warning("edge %s: seq %d-%d never arrived", edge_id, nxt, seq - 1)
-                nxt = seq
-            if seq == nxt:
-                nxt += 1
-            elif seq > nxt:
-                break
-        if nxt - 1 != current:
-            conn.execute(
-                update(edges).where(edges.c.edge_id == edge_id).values(contiguous_seq=nxt - 1)
-            )
+    _advance_watermark = staticmethod(edgestate.advance_watermark)
 
     def _react(self, conn: Connection, message: EdgeMessage, out: Outbound) -> None:
         """What the hub does with a newly stored message, in the same transaction."""
@@ -374,6 +403,22 @@ class Ingestor:
         for item in batch:
             if item.qos > 0:
                 link.ack(item.mid, item.qos)
+
+
+def _row(
+    item: Incoming, message: EdgeMessage | EdgeStatus, now: datetime
+) -> dict[str, object] | None:
+    if isinstance(message, EdgeStatus):
+        return None
+    return {
+        "edge_id": message.edge_id,
+        "msg_id": str(message.id),
+        "kind": message.KIND,
+        "seq": message.seq,
+        "ts": message.ts,
+        "received_at": now,
+        "payload": item.payload.decode(),
+    }
 
 
 def _decode_edge_message(item: Incoming) -> EdgeMessage | EdgeStatus:

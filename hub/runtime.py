@@ -43,6 +43,7 @@ class HubService:
             self.engine,
             batch_max=config.ingest.batch_max,
             batch_wait_ms=config.ingest.batch_wait_ms,
+            unregistered=config.ingest.unregistered_edges,
         )
         self.ingestor.feed = self.feed
         shared = config.ingest.shared_subscription

@@ -43,6 +43,7 @@ def test_sigkill_rounds_lose_nothing(tmp_path: Path, broker: Mosquitto) -> None:
         HubConfig.model_validate(
             {
                 "api": {"enabled": False},
+                "ingest": {"unregistered_edges": "accept_events"},  # no registry here
                 "instance_id": f"hub-kill-{uuid.uuid4().hex[:6]}",
                 "database": {"url": f"sqlite:///{tmp_path}/hub.sqlite3"},
                 "mqtt": {"port": broker.port, "reconnect_max_s": 0.5},

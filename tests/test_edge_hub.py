@@ -51,6 +51,7 @@ def hub_config(tmp_path: Path, broker: Mosquitto, instance: str = "hub") -> HubC
     return HubConfig.model_validate(
         {
             "api": {"enabled": False},
+            "ingest": {"unregistered_edges": "accept_events"},  # no registry here
             "instance_id": f"{instance}-{uuid.uuid4().hex[:8]}",
             "database": {"url": f"sqlite:///{tmp_path}/hub.sqlite3"},
             "mqtt": {"port": broker.port, "reconnect_max_s": 0.5},

@@ -58,6 +58,7 @@ def test_fuzz_batch_goes_to_dead_letters(tmp_path: Path, broker: Mosquitto) -> N
         HubConfig.model_validate(
             {
                 "api": {"enabled": False},
+                "ingest": {"unregistered_edges": "accept_events"},  # no registry here
                 "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
                 "database": {"url": f"sqlite:///{tmp_path}/hub.sqlite3"},
                 "mqtt": {"port": broker.port},

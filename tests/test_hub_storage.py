@@ -37,6 +37,7 @@ def test_same_event_three_times_is_one_row_and_three_acks(
         HubConfig.model_validate(
             {
                 "api": {"enabled": False},
+                "ingest": {"unregistered_edges": "accept_events"},  # no registry here
                 "instance_id": f"hub-{uuid.uuid4().hex[:8]}",
                 "database": {"url": database_url},
                 "mqtt": {"port": broker.port},

@@ -66,6 +66,11 @@ dead_letters = Table(
     Column("size", Integer, nullable=False),
     # Only the first 4 KiB are kept: enough to debug, bounded against floods of huge payloads.
     Column("payload_head", LargeBinary, nullable=False),
+    # Set when the message decoded (refused by scope, or the database refused to store it):
+    # the hub acknowledged it to its edge, so it is not sent again.
+    Column("edge_id", String(64)),
+    Column("msg_id", String(36)),
+    Index("ix_dead_letters_received_at", "received_at"),
 )
 
 
