@@ -88,11 +88,10 @@ def run_storm(hub: HubService, port: int, storm: list[Sent]) -> dict[str, Any]:
     finally:
         sender.stop()
     stored, dead = counts(hub)
+    kinds = sorted({i.kind for i in storm})
     return {
         "messages": len(storm),
-        "per_kind": {
-            k: sum(1 for i in storm if i.kind == k) for k in sorted({i.kind for i in storm})
-        },
+        "per_kind": {k: sum(1 for i in storm if i.kind == k) for k in kinds},
         "stored": stored,
         "dead_lettered": dead,
         "statuses": outcome.count("status"),
