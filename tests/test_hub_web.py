@@ -10,9 +10,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from gridgate_wire import AlertKind, TaskState
+from gridgate_wire import AlertAdvice, AlertContext, AlertKind, TaskState
 from hub.audit import Action
 from hub.tasks import Outcome
+from hub.visits import OUTCOMES
 from hub.web.i18n import LANGUAGES, MISSING_MARK
 from tests.hub_helpers import PASSWORD, offline_api, seed
 from tests.test_hub_api import open_task
@@ -24,6 +25,33 @@ DYNAMIC = {
     "outcome.": [o.value for o in Outcome],
     "assignee.": ["grid-worker", "grid-leader", "community-centre"],
     "audit.action_": [a.value for a in Action],
+    "advice.": [a.value for a in AlertAdvice],
+    "context.": [c.value for c in AlertContext],
+    "direction.": ["in", "out"],
+    "my.tab_": ["todo", "overdue", "done"],
+    "my.none_": ["todo", "overdue", "done"],
+    "task.confirm_explain_": ["move_out", "vacancy"],
+    "outcome_for.": [f"{k.value}.{o.value}" for k, outs in OUTCOMES.items() for o in outs],
+    "error.": [
+        "choose_outcome",
+        "name_needed",
+        "wrong_kind",
+        "confirm_needed",
+        "back_on_needed",
+        "note_needed",
+        "reason_needed",
+        "bad_date",
+        "bad_time",
+        "back_before_away",
+        "resident_not_in_house",
+        "reassign_needs",
+        "invalid",
+        "forbidden",
+        "not_found",
+        "conflict",
+        "too_large",
+        "server",
+    ],
 }
 
 
@@ -40,7 +68,10 @@ def test_catalogues_cover_every_key_in_both_languages() -> None:
         # No words outside the catalogue: text nodes hold only template expressions.
         for node in re.findall(r">([^<>{}]*[A-Za-z\u4e00-\u9fff][^<>{}]*)<", text):
             assert not node.strip(), f"{path.name}: untranslated text {node.strip()!r}"
-    used |= set(re.findall(r'\("((?:login|task)\.[a-z_]+)"\)', (WEB / "pages.py").read_text()))
+    for module in ("pages.py", "tasks_pages.py", "evidence.py"):
+        code = (WEB / module).read_text(encoding="utf-8")
+        used |= set(re.findall(r'\(\s*"([a-z_]+\.[a-z_.]+)"', code))
+        used = {key for key in used if not key.endswith(".")}
     for prefix, values in DYNAMIC.items():
         used.discard(prefix)
         used |= {prefix + v for v in values}

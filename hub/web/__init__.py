@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub.web import tasks_pages
 from hub.web.pages import LoginRequired, render, router
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -19,6 +20,7 @@ def mount_web(app: FastAPI) -> None:
     """Attach the pages and their static files to the app."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
+    app.include_router(tasks_pages.router)
 
     async def login_required(request: Request, _exc: Exception) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

@@ -19,7 +19,6 @@ import segno
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import (
     HTMLResponse,
-    JSONResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -30,14 +29,13 @@ from starlette.concurrency import run_in_threadpool
 
 from gridgate_wire import AlertKind, TaskState
 from hub import audit, reports
-from hub.api import models, queries, routes
+from hub.api import models, queries, routes, visit_routes
 from hub.api.context import SESSION_COOKIE, ApiContext, set_session_cookie
 from hub.audit import Action
 from hub.auth import AuthError, Principal, Role, authenticate, login, logout
 from hub.privacy import template_counts
 from hub.store.db import as_utc
 from hub.store.schema import areas, audit_log, houses, task_transitions, tasks, workers
-from hub.tasks import Outcome
 from hub.web.i18n import LANGUAGES, Translator
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +44,6 @@ LANG_COOKIE = "gridgate_lang"
 PAGE_SIZE = 50
 _STATES = [s.value for s in TaskState]
 _KINDS = [k.value for k in AlertKind]
-_OUTCOMES = [o.value for o in Outcome]
 
 
 class LoginRequired(Exception):
@@ -114,7 +111,6 @@ def render(
             "user": user,
             "staff": _is_staff(user),
             "section": section,
-            "outcomes": _OUTCOMES,
             **context,
         },
         status_code=status_code,
@@ -304,6 +300,7 @@ def dashboard(
             or 0
         )
         counts = template_counts(conn, ctx.template_limit)
+        review_rows = conn.execute(visit_routes.reviews_query(user).limit(50)).all()
     per_grid_counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in open_rows:
         per_grid_counts[row.grid_id][row.kind] += 1
@@ -334,95 +331,15 @@ def dashboard(
         grids=[{"area_id": k, "name": v} for k, v in names.items()],
         grid_names=names,
         filters={"grid_id": grid_id, "kind": kind, "state": state},
-        tasks=[queries.task_out(r) for r in shown],
+        tasks=sorted(
+            (queries.task_out(r) for r in shown),
+            key=lambda x: (not (x.open and as_utc(x.due_at) < now), -x.confidence, x.due_at),
+        ),
+        reviews=[visit_routes.review_out(r) for r in review_rows],
     )
 
 
 # ------------------------------------------------------------------------------ tasks
-
-
-@router.get("/tasks/{task_id}")
-def task_page(request: Request, task_id: str) -> Response:
-    user = _require(request)
-    with _ctx(request).engine.connect() as conn:
-        detail = queries.task_detail(conn, user, task_id)
-    return render(request, "task.html", user, "dashboard" if _is_staff(user) else "my", task=detail)
-
-
-def _done(request: Request, fallback: str, payload: dict[str, Any] | None = None) -> Response:
-    if request.headers.get("x-requested-with") == "fetch":
-        return JSONResponse(payload or {"ok": True})
-    return _back(request, fallback)
-
-
-@router.post("/tasks/{task_id}/accept")
-async def accept(request: Request, task_id: str) -> Response:
-    user = _require(request)
-    await _form(request, user)
-    await run_in_threadpool(routes.accept_task, task_id, user, _ctx(request))
-    return _done(request, f"/tasks/{task_id}")
-
-
-@router.post("/tasks/{task_id}/cancel")
-async def cancel(request: Request, task_id: str) -> Response:
-    user = _require(request, staff=True)
-    fields = await _form(request, user)
-    body = models.NoteIn(note=fields.get("note", "")[:1000])
-    await run_in_threadpool(routes.cancel_task, task_id, body, user, _ctx(request))
-    return _done(request, f"/tasks/{task_id}")
-
-
-@router.post("/tasks/{task_id}/outcome")
-async def outcome(request: Request, task_id: str) -> Response:
-    user = _require(request)
-    fields = await _form(request, user)
-    try:
-        chosen = Outcome(fields.get("outcome", ""))
-    except ValueError as exc:
-        raise HTTPException(422, "choose an outcome") from exc
-    occupant = None
-    if chosen is Outcome.NEW_OCCUPANT_CONFIRMED:
-        name = fields.get("occupant_name", "").strip()
-        if not name:
-            raise HTTPException(422, Translator(_language(request))("task.name_needed"))
-        occupant = models.NewOccupantIn(
-            name=name[:128],
-            phone=fields.get("occupant_phone", "")[:32],
-            face_consent=fields.get("face_consent") == "1",
-        )
-    body = models.OutcomeIn(
-        outcome=chosen, note=fields.get("note", "")[:1000], new_occupant=occupant
-    )
-    result = await run_in_threadpool(routes.post_outcome, task_id, body, user, _ctx(request))
-    return _done(
-        request,
-        "/my" if not _is_staff(user) else f"/tasks/{task_id}",
-        {"ok": True, "enrolment_code": result.enrolment_code, "resident_id": result.resident_id},
-    )
-
-
-@router.get("/my")
-def my_tasks(request: Request) -> Response:
-    user = _require(request)
-    return render(request, "my.html", user, "my", tasks=_my_tasks(request, user))
-
-
-@router.get("/my/list")
-def my_list(request: Request) -> Response:
-    user = _require(request)
-    return render(request, "my_list.html", user, tasks=_my_tasks(request, user))
-
-
-def _my_tasks(request: Request, user: Principal) -> list[models.Task]:
-    with _ctx(request).engine.connect() as conn:
-        rows = conn.execute(
-            queries.tasks_query(
-                user,
-                open_only=True,
-                worker_id=user.worker_id if user.role is Role.GRID_WORKER else None,
-            ).limit(200)
-        ).all()
-    return [queries.task_out(r) for r in rows]
 
 
 def _latest_change(engine: Engine, user: Principal) -> int:

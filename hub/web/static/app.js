@@ -1,5 +1,7 @@
-// gridgate hub pages: live task list (server-sent events) and a submission queue that keeps a
-// worker's actions through a flaky network. No framework, no external files.
+// gridgate hub pages: live task list (server-sent events), forms that answer in place (what
+// happened, or the error in the page's language), outcome forms that ask only what the chosen
+// outcome needs, and a submission queue that keeps a worker's actions through a flaky network.
+// No framework, no external files, no inline script (the pages' CSP forbids it).
 "use strict";
 
 (function () {
@@ -32,6 +34,53 @@
     return response;
   }
 
+  const body = document.body;
+
+  function flash(text, ok, html) {
+    const box = document.getElementById("flash");
+    if (!box) { return; }
+    box.textContent = "";
+    const line = document.createElement("p");
+    line.className = ok ? "notice" : "error";
+    line.setAttribute("role", ok ? "status" : "alert");
+    line.textContent = text;
+    box.appendChild(line);
+    if (html) {
+      const extra = document.createElement("div");
+      extra.innerHTML = html; // rendered by the hub from its own template
+      box.appendChild(extra);
+    }
+    box.scrollIntoView({ block: "nearest" });
+  }
+
+  function setResult(form, text, ok) {
+    const result = form && form.querySelector(".result");
+    if (result) {
+      result.textContent = text;
+      result.className = "result " + (ok ? "ok" : "failed");
+    }
+  }
+
+  async function answer(response) {
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    const ok = response.ok && data.ok !== false;
+    const text = data.message || data.error || (ok ? "" : body.dataset.failed || "");
+    return { ok: ok, text: text, html: data.html || "" };
+  }
+
+  async function refreshPage() {
+    const page = document.getElementById("live-page");
+    if (!page) { return; }
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin" });
+      if (!response.ok) { return; }
+      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = doc.getElementById("live-page");
+      if (fresh) { page.innerHTML = fresh.innerHTML; prepareForms(page); }
+    } catch (e) { /* offline: keep what is shown */ }
+  }
+
   let flushing = false;
   async function flush() {
     if (flushing) { return; }
@@ -39,7 +88,13 @@
     try {
       let items = loadQueue();
       while (items.length > 0) {
-        try { await send(items[0]); } catch (e) { break; }
+        try {
+          const response = await send(items[0]);
+          if (!response.ok && response.status !== 409) {
+            const said = await answer(response);
+            flash(said.text, false, "");
+          }
+        } catch (e) { break; }
         items = loadQueue().slice(1);
         saveQueue(items);
         refreshList();
@@ -47,20 +102,73 @@
     } finally { flushing = false; }
   }
 
-  function enqueue(form) {
-    const fields = {};
-    new FormData(form).forEach(function (value, key) { fields[key] = String(value); });
+  function enqueue(item) {
     const items = loadQueue();
-    items.push({ action: form.getAttribute("action"), fields: fields, at: Date.now() });
+    items.push(item);
     saveQueue(items);
     flush();
   }
 
-  document.addEventListener("submit", function (event) {
+  document.addEventListener("submit", async function (event) {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-queue")) { return; }
     event.preventDefault();
-    enqueue(form);
+    if (form.dataset.ask && !window.confirm(form.dataset.ask)) { return; }
+    const fields = {};
+    new FormData(form).forEach(function (value, key) { fields[key] = String(value); });
+    const item = { action: form.getAttribute("action"), fields: fields, at: Date.now() };
+    const button = form.querySelector("button[type=submit]");
+    if (button) { button.disabled = true; }
+    try {
+      const said = await answer(await send(item));
+      setResult(form, said.text, said.ok);
+      flash(said.text, said.ok, said.html);
+      if (said.ok) {
+        refreshList();
+        refreshPage();
+        if (form.hasAttribute("data-reload") && !document.getElementById("live-page")) {
+          setTimeout(function () { window.location.reload(); }, 1500);
+        }
+      }
+    } catch (e) {
+      // No network: kept in this browser and sent when the network is back.
+      enqueue(item);
+      setResult(form, body.dataset.queued || "", true);
+    } finally {
+      if (button) { button.disabled = false; }
+    }
+  });
+
+  // An outcome form shows (and requires) only what the chosen outcome needs.
+  function chooseOutcome(form) {
+    const chosen = form.querySelector("input[name=outcome]:checked");
+    const value = chosen ? chosen.value : "";
+    const destructive = chosen ? chosen.hasAttribute("data-destructive") : false;
+    form.querySelectorAll("[class*='when-']").forEach(function (part) {
+      const wanted = Array.from(part.classList).some(function (name) {
+        return name === "when-" + value || (destructive && name === "when-destructive");
+      });
+      part.classList.toggle("hidden", !wanted);
+    });
+    const need = function (selector, required) {
+      const field = form.querySelector(selector);
+      if (field) { field.required = required; }
+    };
+    need("[data-confirm-box]", destructive);
+    need("input[name=back_on]", value === "away");
+    need("textarea[name=note]", value === "needs_help");
+    need("input[name=occupant_name]", value === "new_occupant_confirmed");
+  }
+
+  function prepareForms(root) {
+    root.querySelectorAll("form.outcome").forEach(chooseOutcome);
+  }
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target instanceof HTMLInputElement && target.name === "outcome" && target.form) {
+      chooseOutcome(target.form);
+    }
   });
 
   async function refreshList() {
@@ -68,7 +176,7 @@
     if (!list) { return; }
     try {
       const response = await fetch(list.dataset.src, { credentials: "same-origin" });
-      if (response.ok) { list.innerHTML = await response.text(); }
+      if (response.ok) { list.innerHTML = await response.text(); prepareForms(list); }
     } catch (e) { /* offline: keep what is shown */ }
   }
 
@@ -84,6 +192,7 @@
   window.addEventListener("online", flush);
   setInterval(flush, 5000);
   saveQueue(loadQueue());
+  prepareForms(document);
   flush();
   listen();
 })();
