@@ -71,8 +71,9 @@ def _embedded(engine: str, models: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="session")
 def lfw_dlib(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
-    """Every lfw-dev photo embedded by the default dlib engine (minutes; computed once)."""
-    return _embedded("dlib", models_dir, tmp_path_factory)
+    """Every lfw-dev photo embedded by the default engine (dlib's ResNet on onnxruntime; the
+    same vectors as dlib's runtime to 3e-7, tests/test_dlib_onnx.py)."""
+    return _embedded("default", models_dir, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from edge_agent.gallery.gallery import Gallery
 from edge_agent.gallery.index import IndexConfig
 from edge_agent.gallery.persist import StoreFiles, rotate_key
 from edge_agent.gallery.strangers import StrangerStore
+from edge_agent.gallery.thresholds import accept_for
 from edge_agent.vision import build_engine
 from edge_agent.vision.evaluation import EmbeddedSet, list_dataset, open_set_splits
 from edge_agent.vision.models import Thresholds, load_manifest
@@ -219,16 +220,18 @@ def test_strangers_cluster_and_expire() -> None:
 
 
 @pytest.mark.slow
-def test_open_set_fpir_at_the_calibrated_threshold(lfw_dlib: EmbeddedSet) -> None:
-    """The manifest's thresholds hold on lfw-dev: FPIR <= 1e-3 through the real Gallery.
+def test_track_fpir_at_the_size_dependent_threshold(lfw_dlib: EmbeddedSet) -> None:
+    """The manifest's impostor curve holds on lfw-dev: fused tracks (3 photos) through the real
+    Gallery, whose threshold follows its number of residents (53 here).
 
-    In-sample: the same five splits bench/calibrate.py calibrated on (docs/BENCHMARKS.md).
+    In-sample: the photos bench/calibrate.py estimated the curve from (docs/GALLERY.md).
     """
-    thresholds = load_manifest().by_name("dlib_resnet_v1").thresholds
+    thresholds = load_manifest().by_name("dlib_resnet_v1_onnx").thresholds
     assert thresholds is not None
+    assert thresholds.impostor is not None
     data = lfw_dlib
     false_accepts = nonmated = hits = mated = 0
-    for split in open_set_splits(data):
+    for split in open_set_splits(data, fuse=3):
         gallery = Gallery(data.vectors.shape[1], "dlib")
         for identity in sorted(set(split.gallery_ids)):
             rows = [
@@ -237,19 +240,22 @@ def test_open_set_fpir_at_the_calibrated_threshold(lfw_dlib: EmbeddedSet) -> Non
                 if i == identity
             ]
             gallery.add_templates(str(identity), "H", "C", list(data.vectors[rows]))
+        assert accept_for(thresholds, gallery.resident_count) > thresholds.accept
         for rows, identity, is_mated in zip(
             split.probes, split.probe_ids, split.probe_mated, strict=True
         ):
-            result = gallery.identify(data.vectors[rows[0]], thresholds)
+            fused = data.vectors[rows].mean(axis=0)
+            result = gallery.identify(fused / np.linalg.norm(fused), thresholds)
             if is_mated:
                 mated += 1
                 hits += result.resident_id == str(identity)
             else:
                 nonmated += 1
                 false_accepts += result.matched
-    assert nonmated > 5000
-    assert false_accepts / nonmated <= 1e-3
-    assert hits / mated >= 0.7
+    assert nonmated > 1500
+    # Target 1e-3 at 53 residents; about 2 false accepts expected in this many tracks.
+    assert false_accepts / nonmated <= 3e-3
+    assert hits / mated >= 0.85
 
 
 @pytest.mark.slow

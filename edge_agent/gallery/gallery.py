@@ -17,6 +17,7 @@ from edge_agent.gallery.index import (
     build_snapshot,
     updated_snapshot,
 )
+from edge_agent.gallery.thresholds import accept_for
 from edge_agent.vision.models import Thresholds
 from edge_agent.vision.types import Vector
 
@@ -127,14 +128,17 @@ class Gallery:
         return [Candidate(r, houses.get(r, ""), s) for r, s in ranked]
 
     def identify(self, vector: Vector, thresholds: Thresholds) -> Identification:
-        """Accept the best resident only above the threshold and ahead of the next by a margin."""
+        """Accept the best resident only above the threshold and ahead of the next by a margin.
+
+        The threshold is the one for this gallery's number of residents (``accept_for``).
+        """
         candidates = self.search(vector, 2)
         if not candidates:
             return Identification(None, None, -1.0, 0.0, "empty_gallery")
         best = candidates[0]
         runner_up = candidates[1].score if len(candidates) > 1 else -1.0
         margin = best.score - runner_up
-        if best.score < thresholds.accept:
+        if best.score < accept_for(thresholds, self.resident_count):
             return Identification(None, None, best.score, margin, "below_threshold")
         if margin < thresholds.margin:
             return Identification(None, None, best.score, margin, "ambiguous")

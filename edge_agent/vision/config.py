@@ -127,3 +127,16 @@ class EngineConfig(StrictModel):
         description="Folder of imported ONNX model files and of the converted dlib network.",
     )
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality floors.")
+    target_fpir: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description=(
+            "Open-set FPIR the accept threshold is set for at the gallery's current size "
+            "(None: the manifest's, 1e-3). See docs/GALLERY.md for what it costs in FNIR."
+        ),
+    )
+    strict_thresholds: bool = Field(
+        default=False,
+        description="Use the 95% upper bound of the impostor curve instead of its estimate.",
+    )

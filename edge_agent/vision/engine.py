@@ -50,8 +50,14 @@ class FaceEngine:
 
 
 def build_engine(config: EngineConfig) -> FaceEngine:
-    return FaceEngine(
-        create_detector(config.detector, config.models_dir),
-        create_embedder(config.embedder, config.models_dir),
-        config,
-    )
+    embedder = create_embedder(config.embedder, config.models_dir)
+    thresholds = embedder.thresholds
+    if thresholds is not None and config.target_fpir is not None:
+        thresholds = thresholds.model_copy(update={"fpir": config.target_fpir})
+    if thresholds is not None and thresholds.impostor is not None and config.strict_thresholds:
+        curve = thresholds.impostor
+        if curve.log10_p_upper is not None:
+            strict = curve.model_copy(update={"log10_p": curve.log10_p_upper})
+            thresholds = thresholds.model_copy(update={"impostor": strict})
+    embedder.thresholds = thresholds
+    return FaceEngine(create_detector(config.detector, config.models_dir), embedder, config)

@@ -31,10 +31,52 @@ class InputSpec(StrictModel):
     std: tuple[float, float, float] = Field(description="Divided per channel after the mean.")
 
 
+class ImpostorCurve(StrictModel):
+    """p(t): the chance that one stranger's fused track scores at least t against one enrolled
+    resident (best of the resident's templates); see docs/GALLERY.md."""
+
+    scores: list[float] = Field(min_length=2, description="Thresholds, ascending.")
+    log10_p: list[float] = Field(
+        min_length=2, description="log10 of p at each threshold (point estimate)."
+    )
+    log10_p_upper: list[float] | None = Field(
+        default=None, description="log10 of the 95% upper confidence bound of p."
+    )
+    templates: int = Field(gt=0, description="Templates per resident it was measured with.")
+    fused: int = Field(gt=0, description="Frames fused per track it was measured with.")
+    comparisons: int = Field(gt=0, description="Impostor comparisons it was estimated from.")
+
+    @model_validator(mode="after")
+    def _monotone(self) -> ImpostorCurve:
+        if len(self.scores) != len(self.log10_p) or len(self.log10_p_upper or self.scores) != len(
+            self.scores
+        ):
+            raise ValueError("scores and log10_p differ in length")
+        if any(b <= a for a, b in zip(self.scores, self.scores[1:], strict=False)):
+            raise ValueError("scores must ascend")
+        if any(b > a for a, b in zip(self.log10_p, self.log10_p[1:], strict=False)):
+            raise ValueError("log10_p must not rise with the threshold")
+        return self
+
+
 class Thresholds(StrictModel):
     fpir: float = Field(gt=0, lt=1, description="Target false-positive identification rate.")
-    accept: float = Field(ge=-1, le=1, description="Cosine similarity needed to accept a match.")
+    accept: float = Field(
+        ge=-1,
+        le=1,
+        description=(
+            "Cosine similarity needed to accept a match (at the reference gallery size when a "
+            "curve is given; also the stranger clustering's join threshold)."
+        ),
+    )
     margin: float = Field(ge=0, le=2, description="Needed lead of the best over the next resident.")
+    gallery_size: int | None = Field(
+        default=None, gt=0, description="Residents the accept threshold was set for."
+    )
+    impostor: ImpostorCurve | None = Field(
+        default=None,
+        description="Impostor curve: with it the accept threshold follows the gallery's size.",
+    )
 
 
 class ModelSpec(StrictModel):
