@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
@@ -130,3 +132,177 @@ def test_pages_render_in_both_languages_within_scope(engine: Any) -> None:
         mine = client.get("/my").text
         assert task_a in mine
         assert client.get(f"/tasks/{task_b}").status_code == 404
+
+
+def rich_task(engine: Any, edge_id: str) -> str:
+    """A welfare task whose alert carries the evidence a worker acts on."""
+    from datetime import UTC, datetime
+
+    from gridgate_wire import AlertEvidence
+    from hub.tasks import Outbound, on_alert
+    from tests.test_hub_api import make_alert
+
+    alert = make_alert(edge_id, 3, "HA1", "RA1", "welfare_check").model_copy(
+        update={
+            "evidence": AlertEvidence(
+                last_seen=datetime(2026, 12, 1, 10, 2, tzinfo=UTC),
+                last_gate="N1",
+                last_direction="out",
+                hours_unseen=30,
+                usual_days_per_week=5,
+                usual_passes_per_day=2,
+                household_size=3,
+                household_seen=2,
+                unrecorded_hours=6,
+                context=[AlertContext.LAST_SEEN_GOING_OUT, AlertContext.RECORDING_GAP],
+                advice=AlertAdvice.CALL_FAMILY_FIRST,
+                note="last seen going out",
+            )
+        }
+    )
+    with engine.begin() as conn:
+        task_id = on_alert(conn, edge_id, alert, Outbound())
+    assert task_id is not None
+    return task_id
+
+
+def fetch_post(client: TestClient, path: str, data: dict[str, str]) -> Any:
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/my").text)
+    assert csrf is not None
+    return client.post(
+        path,
+        data={"csrf_token": csrf.group(1), **data},
+        headers={"X-Requested-With": "fetch"},
+    )
+
+
+def test_task_page_offers_the_kinds_outcomes_and_says_the_evidence(engine: Any) -> None:
+    seeded = seed(engine)
+    welfare = rich_task(engine, seeded.edge_a)
+    with offline_api(engine) as (client, _):
+        page_login(client, seeded.users["worker_a1"])
+        zh = client.get(f"/tasks/{welfare}?lang=zh-CN").text
+        assert 'value="moved_out"' not in zh
+        assert "确认已搬离" not in zh
+        for offered in ("本人安好", "需要帮助", "未能入户"):
+            assert offered in zh
+        assert "checked" not in zh.split('class="outcome"')[1].split("</form>")[0]
+        for sentence in (
+            "最后一次出现：12月1日 18:02，N1 门岗，外出",  # noqa: RUF001
+            "平时每周约5天经过门岗",
+            "同户3人中2人近7天仍有出入",
+            "期间门岗有6小时无记录",
+            "建议先电话联系家属",
+            "张伟",
+            "tel:13800000001",
+        ):
+            assert sentence in zh, sentence
+        assert "last seen going out" not in zh  # the edge's English note: English pages only
+        assert "Call the family first" in client.get(f"/tasks/{welfare}?lang=en").text
+
+
+def test_page_actions_answer_in_the_users_language(engine: Any) -> None:
+    seeded = seed(engine)
+    welfare = rich_task(engine, seeded.edge_a)
+    newcomer = open_task(engine, seeded.edge_a, "HA1", None, "new_occupant")
+    moving = open_task(engine, seeded.edge_a, "HA1", "RA1", "move_out")
+    with offline_api(engine) as (client, published):
+        page_login(client, seeded.users["worker_a1"])
+        client.get("/my?lang=zh-CN")
+        no_choice = fetch_post(client, f"/tasks/{welfare}/outcome", {"note": "x"})
+        assert no_choice.status_code == 422
+        assert no_choice.json() == {"ok": False, "error": "请选择走访结果。"}
+        wrong = fetch_post(client, f"/tasks/{welfare}/outcome", {"outcome": "moved_out"})
+        assert (wrong.status_code, wrong.json()["error"]) == (422, "此类任务没有这个结果选项。")
+        unconfirmed = fetch_post(client, f"/tasks/{moving}/outcome", {"outcome": "moved_out"})
+        assert unconfirmed.status_code == 422
+        assert "删除门岗上的人脸数据" in unconfirmed.json()["error"]
+        nameless = fetch_post(
+            client, f"/tasks/{newcomer}/outcome", {"outcome": "new_occupant_confirmed"}
+        )
+        assert nameless.json()["error"] == "确认新住户时请填写姓名。"
+        # Nobody home: the task stays open with a revisit time.
+        then = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).date()
+        revisit = fetch_post(
+            client,
+            f"/tasks/{welfare}/outcome",
+            {"outcome": "nobody_home", "revisit_at": f"{then.isoformat()}T09:30"},
+        )
+        assert revisit.status_code == 200, revisit.text
+        assert (
+            revisit.json()["message"]
+            == f"已记录家中无人，任务保留，{then.month}月{then.day}日 09:30再次上门。"  # noqa: RUF001
+        )
+        mine = client.get("/my").text
+        assert welfare in mine
+        assert f"再访 {then.isoformat()} 09:30" in mine
+        # A new occupant with face consent: the code and its QR code, once.
+        confirmed = fetch_post(
+            client,
+            f"/tasks/{newcomer}/outcome",
+            {"outcome": "new_occupant_confirmed", "occupant_name": "周杰", "face_consent": "1"},
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        html = confirmed.json()["html"]
+        code = re.search(r'id="enrolment-code">(\d{8})<', html)
+        assert code is not None
+        assert "<svg" in html
+        assert "登记码只显示这一次" in html
+        assert code.group(1) not in client.get(f"/tasks/{newcomer}").text
+        # Moved out with the confirmation ticked.
+        done = fetch_post(
+            client, f"/tasks/{moving}/outcome", {"outcome": "moved_out", "confirmed": "1"}
+        )
+        assert done.json() == {"ok": True, "message": "已提交：确认已搬离。", "html": ""}  # noqa: RUF001
+        again = fetch_post(client, f"/tasks/{moving}/accept", {})
+        assert (again.status_code, again.json()["error"]) == (
+            409,
+            "任务状态已变化（可能已被处理），请刷新后再试。",  # noqa: RUF001
+        )
+        assert any(m.KIND == "enrolment_invitation" for out in published for m in out.to_edges)
+
+
+def test_house_page_away_report_reviews_and_reassign(engine: Any) -> None:
+    from hub.tasks import Outbound, on_alert
+    from tests.test_hub_api import make_alert
+
+    seeded = seed(engine)
+    task_id = open_task(engine, seeded.edge_a, "HA1", "RA1", "move_out")
+    with engine.begin() as conn:
+        on_alert(
+            conn, seeded.edge_a, make_alert(seeded.edge_a, 9, "HA9", None, "vacancy"), Outbound()
+        )
+    with offline_api(engine) as (client, published):
+        page_login(client, seeded.users["admin_a"])
+        dashboard = client.get("/dashboard?lang=zh-CN").text
+        assert "待核对的提醒（1）" in dashboard  # noqa: RUF001
+        assert "HA9" in dashboard
+        house = client.get("/houses/HA1?lang=zh-CN").text
+        for shown in ("暂无外出报备。", "张伟", task_id):
+            assert shown in house
+        bad = fetch_post(
+            client,
+            "/houses/HA1/away",
+            {"resident_id": "RA1", "away_from": "2027-02-01", "back_on": "2027-01-01"},
+        )
+        assert (bad.status_code, bad.json()["error"]) == (422, "返回日期早于外出日期。")
+        ok = fetch_post(
+            client,
+            "/houses/HA1/away",
+            {"resident_id": "RA1", "away_from": "2027-01-20", "back_on": "2027-02-10"},
+        )
+        assert ok.json()["message"] == "已登记：张伟外出至2027-02-10。"  # noqa: RUF001
+        assert "2027-02-10" in client.get("/houses/HA1").text
+        reasons = {m.reason for out in published for m in out.to_edges}  # type: ignore[attr-defined]
+        assert reasons == {"reported_away"}
+        # Reassign to the grid leader, with a reason; the history says it in Chinese.
+        no_reason = fetch_post(client, f"/tasks/{task_id}/reassign", {"worker_id": "LA1"})
+        assert no_reason.json()["error"] == "请选择改派对象并填写原因。"
+        moved = fetch_post(
+            client, f"/tasks/{task_id}/reassign", {"worker_id": "LA1", "reason": "刘洋休假"}
+        )
+        assert moved.json()["message"] == "已改派给陈静。"
+        page = client.get(f"/tasks/{task_id}?lang=zh-CN").text
+        assert "由刘洋改派给陈静，原因：刘洋休假" in page  # noqa: RUF001
+        cancel = fetch_post(client, f"/tasks/{task_id}/cancel", {"note": ""})
+        assert cancel.json()["error"] == "请填写原因。"
