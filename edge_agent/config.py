@@ -124,6 +124,13 @@ class EdgeConfig(StrictModel):
     )
     cameras: list[CameraConfig] = Field(default_factory=list, description="Gate cameras.")
     doors: list[DoorConfig] = Field(default_factory=list, description="Door actuators by gate.")
+    on_record_failure: Literal["deny", "open"] = Field(
+        default="deny",
+        description=(
+            "When the event store cannot write a passage: deny (default; the door stays shut) "
+            "or open (a granted resident passes unrecorded). Both alarm the hub and fail /healthz."
+        ),
+    )
     gallery: GalleryConfig = Field(
         default_factory=GalleryConfig, description="Templates, strangers, encryption key."
     )

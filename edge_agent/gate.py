@@ -3,8 +3,10 @@
 Each track gets one decision: the fused embedding of its best frames is matched against the
 gallery (open-set: threshold and margin); a resident is then checked against the roster by the
 same rule as a card; an unknown face gets a pseudonymous stranger id that stays on this box.
-A granted passage opens the door for ``door_open_s``; any further track decided while the door
-is open is recorded as tailgating.
+A granted passage is committed to the event store first and only then opens the door for
+``door_open_s`` (:class:`edge_agent.access.passage.PassageDesk`: a store that cannot write
+follows ``on_record_failure``); any further track decided while the door is open is recorded
+as tailgating.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from edge_agent.access.actuators import Actuator
+from edge_agent.access.passage import PassageDesk, PassageNotRecorded
 from edge_agent.access.policy import AccessPolicy
 from edge_agent.cameras.config import CameraConfig
 from edge_agent.cameras.source import CameraSource, CapturedFrame
@@ -67,6 +70,7 @@ class GateWorker:
         metrics: EdgeMetrics,
         pipeline: PipelineConfig | None = None,
         door_open_s: float = 5.0,
+        desk: PassageDesk | None = None,
     ) -> None:
         self.camera = camera
         self.source = source
@@ -79,6 +83,11 @@ class GateWorker:
         self.record = record
         self.metrics = metrics
         self.door_open_s = door_open_s
+        # Commit-then-open with the agent's record-failure policy; a worker built alone (tests,
+        # benchmarks) gets a desk of its own over its recorder and actuator.
+        self.desk = desk or PassageDesk(
+            policy, record, lambda _gate: actuator, lambda _gate: door_open_s, set
+        )
         line = None
         if camera.entry_line is not None:
             line = EntryLine(camera.entry_line.a, camera.entry_line.b, camera.entry_line.inside)
@@ -189,33 +198,38 @@ class GateWorker:
             subject = SubjectKind.STRANGER
         now = seen_at  # scene time of the deciding frame
         tailgating = now < self._door_open_until
-        if verdict.granted and not tailgating:
-            if self.actuator.open(self.door_open_s):
-                self._door_open_until = now + self.door_open_s
-            else:
-                verdict = type(verdict)(Decision.DENY, "door actuator failed", verdict.resident)
         if tailgating:
             self.metrics.tailgating.inc()
         first_seen, first_read = self._frame_times.get(decision.first_frame, (seen_at, time.time()))
         occurred = datetime.fromtimestamp(first_seen, UTC)
-        event = self.record(
-            occurred_at=occurred,
-            gate=self.camera.gate,
-            lane=self.camera.lane,
-            direction=self._direction(decision),
-            method=PassageMethod.FACE,
-            subject=subject,
-            resident_id=identity.resident_id if identity.matched else None,
-            house_id=identity.house_id if identity.matched else None,
-            score=max(-1.0, min(1.0, identity.score)),
-            quality=max(0.0, min(1.0, decision.quality)),
-            decision=verdict.decision,
-            reason=verdict.reason if not tailgating else f"{verdict.reason}; tailgating",
-            tailgating=tailgating,
-            stranger_id=stranger_id,
-        )
+        try:
+            event = self.desk.commit(
+                self.camera.gate,
+                verdict,
+                open_door=not tailgating,
+                occurred_at=occurred,
+                gate=self.camera.gate,
+                lane=self.camera.lane,
+                direction=self._direction(decision),
+                method=PassageMethod.FACE,
+                subject=subject,
+                resident_id=identity.resident_id if identity.matched else None,
+                house_id=identity.house_id if identity.matched else None,
+                score=max(-1.0, min(1.0, identity.score)),
+                quality=max(0.0, min(1.0, decision.quality)),
+                reason=verdict.reason if not tailgating else f"{verdict.reason}; tailgating",
+                tailgating=tailgating,
+                stranger_id=stranger_id,
+            )
+        except PassageNotRecorded as exc:
+            _LOGGER.warning("camera %s: %s", self.camera.camera_id, exc.reason)
+            if exc.opened:
+                self._door_open_until = now + self.door_open_s
+            return
+        if event.decision is Decision.GRANT and not tailgating:
+            self._door_open_until = now + self.door_open_s
         latency = max(0.0, time.time() - first_read)
         self.metrics.decision_latency.observe(latency)
-        self.metrics.events.labels("face", verdict.decision.value).inc()
+        self.metrics.events.labels("face", event.decision.value).inc()
         self.outcomes.append(FaceOutcome(event, latency))
         del self.outcomes[:-1000]

@@ -5,8 +5,11 @@
     POST /credential   {"gate", "kind": card|qr|pin, "value", "direction"?, "lane"?}
     POST /enrol        {"code", "camera"}: a resident presents an enrolment code at a kiosk
 
-Readers authenticate with ``X-Gridgate-Token`` when a token secret is configured. Repeated
-refusals from one address are slowed down (PIN guessing).
+Readers authenticate with ``X-Gridgate-Token`` when a token secret is configured (``/metrics``
+too). Wrong tokens and malformed requests from one address are slowed down here; refused
+credentials are throttled per gate, lane and kind by the passage desk, whatever the source, so
+PIN guessing meets the limit and one client cannot block a reader for everyone behind it.
+A request must arrive within ``READ_TIMEOUT_S``: half-sent requests do not hold threads.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 MAX_BODY = 4096
+READ_TIMEOUT_S = 5.0
 
 
 class RefusalThrottle:
@@ -64,6 +68,13 @@ class EdgeHttpServer:
         server = self
 
         class RequestHandler(BaseHTTPRequestHandler):
+            timeout = READ_TIMEOUT_S  # socket timeout for reading the request
+
+            def _authorised(self) -> bool:
+                return token is None or hmac.compare_digest(
+                    self.headers.get("X-Gridgate-Token", ""), token
+                )
+
             def log_message(self, format: str, *args: Any) -> None:
                 _LOGGER.debug("http %s", format % args)
 
@@ -82,6 +93,9 @@ class EdgeHttpServer:
                     ok, details = health()
                     self._json(200 if ok else 503, details)
                 elif self.path == "/metrics":
+                    if not self._authorised():
+                        self._json(401, {"error": "missing or wrong X-Gridgate-Token"})
+                        return
                     self._reply(200, metrics(), "text/plain; version=0.0.4")
                 else:
                     self._json(404, {"error": "not found"})
@@ -95,25 +109,27 @@ class EdgeHttpServer:
                 if server.throttle.blocked(address):
                     self._json(429, {"error": "too many refusals; wait a minute"})
                     return
-                if token is not None and not hmac.compare_digest(
-                    self.headers.get("X-Gridgate-Token", ""), token
-                ):
+                if not self._authorised():
                     server.throttle.refused(address)
                     self._json(401, {"error": "missing or wrong X-Gridgate-Token"})
                     return
-                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
                 if length <= 0 or length > MAX_BODY:
+                    server.throttle.refused(address)
                     self._json(400, {"error": f"body must be 1-{MAX_BODY} bytes of JSON"})
                     return
                 try:
                     body = json.loads(self.rfile.read(length))
-                except ValueError:
+                except (ValueError, OSError):  # not JSON, or the client stopped sending
                     body = None
                 if not isinstance(body, dict):
                     self._json(400, {"error": "body must be a JSON object"})
                     return
                 status, payload = routes[self.path](body)
-                if status >= 400 or payload.get("decision") == "deny":
+                if status == 400:
                     server.throttle.refused(address)
                 self._json(status, payload)
 

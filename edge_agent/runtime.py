@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from edge_agent.access.actuators import Actuator, LogActuator, create_actuator
-from edge_agent.access.policy import AccessPolicy, method_of
+from edge_agent.access.passage import PassageDesk, PassageNotRecorded, PassageRefused
+from edge_agent.access.policy import AccessPolicy
 from edge_agent.access.readers import LineReader
 from edge_agent.analysis.occupancy import OccupancyAnalyser
 from edge_agent.cameras.source import CameraSource
@@ -106,6 +107,15 @@ class EdgeAgent:
             d.gate: create_actuator(d.actuator, d.gate) for d in config.doors
         }
         self.door_open_s = {d.gate: d.open_s for d in config.doors}
+        self.desk = PassageDesk(
+            self.policy,
+            self.record_passage,
+            self.door,
+            lambda gate: self.door_open_s.get(gate, 5.0),
+            self._known_gates,
+            config.on_record_failure,
+            self._store_alarm,
+        )
         self.face_problem: str | None = None
         self.face = self._build_face_stack()
         self.sources: dict[str, CameraSource] = {}
@@ -127,6 +137,7 @@ class EdgeAgent:
                     self.metrics,
                     config.pipeline,
                     self.door_open_s.get(camera.gate, 5.0),
+                    desk=self.desk,
                 )
         self._status_topic = edge_topic(config.edge_id, Channel.STATUS)
         will = Will(self._status_topic, encode(self._status(EdgeState.OFFLINE)), qos=1, retain=True)
@@ -281,25 +292,21 @@ class EdgeAgent:
         direction: PassageDirection = PassageDirection.IN,
         lane: int = 0,
     ) -> EdgeEvent:
-        """A card, QR code or PIN at a gate: the same rule and the same event as a face."""
-        verdict = self.policy.for_credential(kind, value, gate)
-        if verdict.granted and not self.door(gate).open(self.door_open_s.get(gate, 5.0)):
-            verdict = type(verdict)(verdict.decision.DENY, "door actuator failed", verdict.resident)
-        resident = verdict.resident
-        event = self.record_passage(
-            occurred_at=utc_now(),
-            gate=gate,
-            lane=lane,
-            direction=direction,
-            method=method_of(kind),
-            subject=SubjectKind.RESIDENT if resident else SubjectKind.UNKNOWN,
-            resident_id=resident.resident_id if resident else None,
-            house_id=resident.house_id if resident else None,
-            decision=verdict.decision,
-            reason=verdict.reason,
-        )
-        self.metrics.events.labels(kind.value, verdict.decision.value).inc()
+        """A card, QR code or PIN at a gate: the same rule and the same event as a face.
+        Validated, then committed, then the door opens (:mod:`edge_agent.access.passage`)."""
+        event = self.desk.credential(gate, kind, value, direction, lane)
+        self.metrics.events.labels(event.method.value, event.decision.value).inc()
         return event
+
+    def _known_gates(self) -> set[str]:
+        gates = set(self.doors) | {c.gate for c in self.config.cameras}
+        return gates | {r.gate for r in self.config.readers}
+
+    def _store_alarm(self) -> None:
+        """The event store cannot write: tell the hub now (status warning), not at the next
+        heartbeat."""
+        if self.link.connected:
+            self.publish_status()
 
     def _from_reader(self, reader: ReaderConfig, value: str) -> None:
         if reader.kind in (
@@ -310,7 +317,10 @@ class EdgeAgent:
             if cameras:
                 self._spawn("enrol", lambda: self.enrol_with_code(value, cameras[0]))
                 return
-        self.present_credential(reader.gate, reader.kind, value, reader.direction, reader.lane)
+        try:
+            self.present_credential(reader.gate, reader.kind, value, reader.direction, reader.lane)
+        except (PassageRefused, PassageNotRecorded) as exc:
+            _LOGGER.warning("reader %s at %s: %s", reader.kind.value, reader.gate, exc)
 
     # ---------------------------------------------------------------- enrolment
 
@@ -470,6 +480,9 @@ class EdgeAgent:
             warnings.append(f"event store uses {used:.0%} of its disk budget")
         if self.face_problem:
             warnings.append(self.face_problem[:200])
+        store_alarm = self.desk.warning()
+        if store_alarm is not None:
+            warnings.insert(0, store_alarm[:200])
         for camera_id, source in self.sources.items():
             if not source.connected and not source.finished:
                 warnings.append(f"camera {camera_id} offline")
@@ -513,7 +526,8 @@ class EdgeAgent:
                 for cid, s in self.sources.items()
             },
         }
-        return True, details
+        details["event_store"] = self.desk.warning() or "ok"
+        return self.desk.alarm is None, details
 
     def _metrics_text(self) -> bytes:
         self.metrics.outbox_depth.set(self.store.outbox_depth())
@@ -526,7 +540,7 @@ class EdgeAgent:
             gate = str(body["gate"])
             value = str(body["value"])
             direction = PassageDirection(str(body.get("direction", "in")))
-            lane = int(body.get("lane", 0))
+            lane = body.get("lane", 0)
         except (KeyError, ValueError) as exc:
             return 400, {"error": f"bad request: {exc}"}
         if kind in (CredentialKind.QR, CredentialKind.PIN) and self.roster.is_invitation_code(
@@ -537,7 +551,12 @@ class EdgeAgent:
                 return 409, {"error": "enrolment code, but no camera at this gate"}
             self._spawn("enrol", lambda: self.enrol_with_code(value, cameras[0]))
             return 202, {"enrolment": "started", "camera": cameras[0]}
-        event = self.present_credential(gate, kind, value, direction, lane)
+        try:
+            event = self.present_credential(gate, kind, value, direction, lane)
+        except PassageRefused as exc:
+            return exc.status, {"error": exc.reason}
+        except PassageNotRecorded as exc:
+            return 503, {"decision": exc.decision.value, "reason": exc.reason, "recorded": False}
         return 200, {
             "decision": event.decision.value,
             "reason": event.reason,

@@ -1,0 +1,146 @@
+"""Issue 14, high: the edge validates a passage, commits it, and only then opens the door."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from edge_agent.access.actuators import Actuator
+from edge_agent.access.passage import PassageNotRecorded, PassageRefused
+from edge_agent.runtime import EdgeAgent
+from edge_agent.store.events import EventStore
+from gridgate_wire import CredentialKind, EdgeState
+from tests.edge_helpers import edge_config, resident, roster
+from tests.test_edge_runtime import post
+
+
+class CommittedFirst(Actuator):
+    """A door that notes, at each opening, the newest passage the store has committed."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.seen_at_open: list[int] = []
+
+    def open(self, seconds: float) -> bool:
+        self.seen_at_open.append(self.store.last_seq())
+        return True
+
+
+def _agent(tmp_path: Path, **extra: object) -> tuple[EdgeAgent, CommittedFirst]:
+    agent = EdgeAgent(edge_config(tmp_path, None, **extra))
+    agent.handle_command(roster("edge-t", 1, [resident("R1", "H1", card="card-1", pin="4321")]))
+    door = CommittedFirst(agent.store)
+    agent.doors["north"] = door
+    return agent, door
+
+
+def _health(port: int) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_the_door_opens_only_after_the_passage_is_committed(tmp_path: Path) -> None:
+    agent, door = _agent(tmp_path)
+    try:
+        event = agent.present_credential("north", CredentialKind.CARD, "card-1")
+        assert event.decision.value == "grant"
+        assert door.seen_at_open == [event.seq]  # the event was in the store already
+    finally:
+        agent.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"gate": "north", "kind": "card", "value": "card-1", "lane": 999},
+        {"gate": "north", "kind": "card", "value": "card-1", "lane": -1},
+        {"gate": "north", "kind": "card", "value": "card-1", "lane": True},
+        {"gate": "north", "kind": "card", "value": "card-1", "lane": "1"},
+        {"gate": "no rth!", "kind": "card", "value": "card-1"},
+        {"gate": "south", "kind": "card", "value": "card-1"},  # no such gate at this edge
+        {"gate": "north", "kind": "card", "value": "x" * 300},
+    ],
+)
+def test_an_invalid_passage_opens_nothing(tmp_path: Path, body: dict[str, object]) -> None:
+    agent, door = _agent(tmp_path)
+    agent.start()
+    assert agent.http is not None
+    try:
+        status, reply = post(agent.http.port, "/credential", body)
+        assert status == 400, reply
+        assert door.seen_at_open == []
+        assert agent.store.last_seq() == 1  # only the roster ack, no passage
+    finally:
+        agent.stop()
+
+
+def test_invalid_attempts_count_against_the_lane_throttle_for_every_source(
+    tmp_path: Path,
+) -> None:
+    agent, door = _agent(tmp_path)
+    for _ in range(5):
+        with pytest.raises(PassageRefused):
+            agent.present_credential("north", CredentialKind.PIN, "")  # invalid value
+    for guess in range(5):
+        agent.present_credential("north", CredentialKind.PIN, f"{guess:04d}")
+    # The right PIN, from a line reader or over HTTP alike, now waits: the lane is throttled.
+    with pytest.raises(PassageRefused) as refused:
+        agent.present_credential("north", CredentialKind.PIN, "4321")
+    assert refused.value.status == 429
+    # Another lane and another credential kind at the same gate still work.
+    assert agent.present_credential("north", CredentialKind.PIN, "4321", lane=1).decision == "grant"
+    assert agent.present_credential("north", CredentialKind.CARD, "card-1").decision == "grant"
+    assert len(door.seen_at_open) == 2
+    agent.stop()
+
+
+def test_a_store_that_cannot_write_denies_alarms_and_fails_healthz(tmp_path: Path) -> None:
+    agent, door = _agent(tmp_path)
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    try:
+        agent.store._db.execute("PRAGMA query_only=ON")  # every write now fails in SQLite
+        status, reply = post(
+            port, "/credential", {"gate": "north", "kind": "card", "value": "card-1"}
+        )
+        assert status == 503
+        assert reply["decision"] == "deny"
+        assert reply["recorded"] is False
+        assert door.seen_at_open == []
+        code, health = _health(port)
+        assert code == 503
+        assert "cannot write" in str(health["event_store"])
+        assert any("cannot write" in w for w in agent._status(EdgeState.ONLINE).warnings)
+        agent.store._db.execute("PRAGMA query_only=OFF")
+        event = agent.present_credential("north", CredentialKind.CARD, "card-1")
+        assert event.decision.value == "grant"
+        assert _health(port)[0] == 200
+    finally:
+        agent.stop()
+
+
+def test_on_record_failure_open_lets_a_granted_resident_through(tmp_path: Path) -> None:
+    agent, door = _agent(tmp_path, on_record_failure="open")
+    try:
+        agent.store._db.execute("PRAGMA query_only=ON")
+        with pytest.raises(PassageNotRecorded) as failed:
+            agent.present_credential("north", CredentialKind.CARD, "card-1")
+        assert failed.value.opened
+        assert len(door.seen_at_open) == 1
+        with pytest.raises(PassageNotRecorded) as stranger:
+            agent.present_credential("north", CredentialKind.CARD, "not-a-card")
+        assert not stranger.value.opened
+        assert len(door.seen_at_open) == 1
+        assert agent.desk.unrecorded_openings == 1
+        assert not agent.health()[0]
+    finally:
+        agent.store._db.execute("PRAGMA query_only=OFF")
+        agent.stop()
