@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ class CommittedFirst(Actuator):
         return True
 
 
-def _agent(tmp_path: Path, **extra: object) -> tuple[EdgeAgent, CommittedFirst]:
+def _agent(tmp_path: Path, **extra: Any) -> tuple[EdgeAgent, CommittedFirst]:
     agent = EdgeAgent(edge_config(tmp_path, None, **extra))
     agent.handle_command(roster("edge-t", 1, [resident("R1", "H1", card="card-1", pin="4321")]))
     door = CommittedFirst(agent.store)
