@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from gridgate_wire import Channel
 from hub.runtime import HubService
-from hub.tasks import Outbound, on_alert
+from hub.store.schema import tasks
+from hub.tasks import Outbound, Outcome, on_alert, record_outcome
 from tests.brokers import Mosquitto
 from tests.edge_helpers import wait_until
 from tests.hub_helpers import PASSWORD, hub_config, seed
@@ -112,7 +114,7 @@ def test_alert_to_worker_phone_to_outcome_in_a_browser(
 
         # Record the outcome with a note.
         worker.click("li[data-task] details summary")
-        worker.select_option("li[data-task] select[name=outcome]", "no_change")
+        worker.check("li[data-task] input[name=outcome][value=no_change]")
         worker.fill("li[data-task] textarea[name=note]", "家人说只是出差两周")
         worker.screenshot(path=str(SHOTS / "worker-outcome-form-zh-CN.png"), full_page=True)
         worker.click("li[data-task] form.outcome button[type=submit]")
@@ -154,3 +156,156 @@ def test_alert_to_worker_phone_to_outcome_in_a_browser(
         edge.stop()
         hub.stop()
     assert hub.ingestor.stats.dead_letters == 0
+
+
+def _task(
+    hub: HubService, edge_id: str, seq: int, house: str, resident: str | None, kind: str
+) -> str:
+    with hub.engine.begin() as conn:
+        task_id = on_alert(
+            conn, edge_id, make_alert(edge_id, seq, house, resident, kind), Outbound()
+        )
+    assert task_id is not None
+    return task_id
+
+
+def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any) -> None:
+    """Outcomes for the kind with no default; a move-out asks first; nobody home keeps the task
+    open with a revisit time; the enrolment code shows once; a failing submit says why; the
+    centre reassigns; /api/docs renders under the CSP."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    edge_id = f"edge-{uuid.uuid4().hex[:6]}"
+    hub = HubService(
+        hub_config(
+            f"sqlite:///{tmp_path}/hub.sqlite3",
+            broker.port,
+            api={"enabled": True, "port": 0, "secure_cookies": False},
+        )
+    )
+    seeded = seed(hub.engine, edge_a=edge_id, edge_b=f"b-{edge_id}")
+    hub.start()
+    base = f"http://127.0.0.1:{hub.http_port}"
+    problems: list[str] = []
+    try:
+        welfare = _task(hub, edge_id, 1, "HA1", "RA1", "welfare_check")
+        moving = _task(hub, edge_id, 2, "HA1", "RA1", "move_out")
+        newcomer = _task(hub, edge_id, 3, "HA1", None, "new_occupant")
+        phone = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        desk = browser.new_context(viewport={"width": 1280, "height": 900})
+        worker = phone.new_page()
+        admin = desk.new_page()
+        for page in (worker, admin):
+            page.on(
+                "console",
+                lambda m: problems.append(m.text) if m.type in ("error", "warning") else None,
+            )
+            page.on("pageerror", lambda e: problems.append(str(e)))
+        log_in(worker, base, seeded.users["worker_a1"])
+        log_in(admin, base, seeded.users["admin_a"])
+        # The phone's list, most urgent (the welfare check) first; the header does not wrap.
+        first = worker.locator("li[data-task]").first
+        assert first.get_attribute("data-task") == welfare
+        header = worker.locator("header.top").bounding_box()
+        assert header is not None
+        assert header["height"] < 80, header
+        worker.screenshot(path=str(SHOTS / "worker-tabs-zh-CN.png"), full_page=True)
+
+        # A welfare task: no "moved out", and no submit without a choice.
+        worker.goto(f"{base}/tasks/{welfare}")
+        worker.click("details.outcome-box summary")
+        choices = worker.locator("form.outcome input[name=outcome]")
+        assert sorted(choices.evaluate_all("els => els.map(e => e.value)")) == [
+            "away",
+            "needs_help",
+            "no_change",
+            "nobody_home",
+        ]
+        assert worker.locator("form.outcome input[name=outcome]:checked").count() == 0
+        assert "确认已搬离" not in worker.inner_text("form.outcome")
+        worker.click("form.outcome button.submit-outcome")
+        assert worker.evaluate("document.querySelector('form.outcome').checkValidity()") is False
+        assert worker.inner_text("#flash") == ""
+        worker.screenshot(path=str(SHOTS / "worker-welfare-outcomes-zh-CN.png"), full_page=True)
+
+        # Nobody home: the task stays open, with the revisit time shown.
+        worker.check("form.outcome input[value=nobody_home]")
+        assert worker.is_visible("form.outcome input[name=revisit_at]")
+        worker.click("form.outcome button.submit-outcome")
+        worker.wait_for_selector("#flash .notice")
+        assert "已记录家中无人" in worker.inner_text("#flash")
+        worker.wait_for_selector(".badge.revisit")
+        with hub.engine.connect() as conn:
+            row = conn.execute(select(tasks).where(tasks.c.task_id == welfare)).one()
+        assert row.open
+        assert row.revisit_at is not None
+        worker.screenshot(path=str(SHOTS / "worker-nobody-home-zh-CN.png"), full_page=True)
+
+        # A move-out asks first and says what will happen.
+        worker.goto(f"{base}/tasks/{moving}")
+        worker.click("details.outcome-box summary")
+        assert not worker.is_visible("form.outcome .when-destructive")
+        worker.check("form.outcome input[value=moved_out]")
+        assert worker.is_visible("form.outcome .when-destructive")
+        assert "删除其人脸数据" in worker.inner_text("form.outcome .when-destructive")
+        worker.click("form.outcome button.submit-outcome")
+        assert worker.evaluate("document.querySelector('form.outcome').checkValidity()") is False
+        worker.screenshot(path=str(SHOTS / "worker-move-out-confirm-zh-CN.png"), full_page=True)
+        # Meanwhile the centre closes it: the worker's submit fails and says why.
+        with hub.engine.begin() as conn:
+            record_outcome(conn, moving, Outcome.NO_CHANGE, "centre", Outbound())
+        worker.check("form.outcome input[data-confirm-box]")
+        worker.click("form.outcome button.submit-outcome")
+        worker.wait_for_selector("#flash .error")
+        assert "任务状态已变化" in worker.inner_text("#flash")
+        worker.screenshot(path=str(SHOTS / "worker-submit-error-zh-CN.png"), full_page=True)
+
+        # A new occupant with face consent: the one-time code and its QR code, once.
+        worker.goto(f"{base}/tasks/{newcomer}")
+        worker.click("details.outcome-box summary")
+        worker.check("form.outcome input[value=new_occupant_confirmed]")
+        worker.fill("form.outcome input[name=occupant_name]", "周杰")
+        worker.check("form.outcome input[name=face_consent]")
+        worker.click("form.outcome button.submit-outcome")
+        worker.wait_for_selector("#flash #enrolment-code")
+        code = worker.inner_text("#enrolment-code")
+        assert len(code) == 8
+        assert code.isdigit()
+        assert worker.locator("#enrolment-qr svg").count() == 1
+        worker.screenshot(path=str(SHOTS / "worker-enrolment-code-zh-CN.png"), full_page=True)
+        worker.reload()
+        assert code not in worker.content()
+
+        # The centre reassigns the welfare check to the grid leader, with a reason.
+        admin.goto(f"{base}/tasks/{welfare}")
+        admin.click(".staff-actions details:first-child summary")
+        admin.select_option("#reassign-to", "LA1")
+        admin.fill("#reassign-reason", "刘洋休假")
+        admin.click("form.reassign button[type=submit]")
+        admin.wait_for_selector("#flash .notice")
+        assert "已改派给陈静" in admin.inner_text("#flash")
+        wait_until(lambda: "由刘洋改派给陈静" in admin.inner_text("body"), timeout=10)
+        admin.screenshot(path=str(SHOTS / "task-reassigned-zh-CN.png"), full_page=True)
+        worker.goto(f"{base}/my")
+        assert worker.locator(f"li[data-task='{welfare}']").count() == 0
+
+        # Pages of the visit loop in both languages and sizes.
+        for lang in ("zh-CN", "en"):
+            for name, path in (("house", "/houses/HA1"), ("task", f"/tasks/{welfare}")):
+                for size, page in (("desk", admin), ("phone", worker)):
+                    if page is worker and name == "house":
+                        continue
+                    page.goto(f"{base}{path}?lang={lang}")
+                    assert "⟦" not in page.inner_text("body")
+                    page.screenshot(path=str(SHOTS / f"{name}-{size}-{lang}.png"), full_page=True)
+
+        # /api/docs: Swagger UI from local files, under the pages' CSP.
+        problems.clear()
+        admin.goto(f"{base}/api/docs")
+        admin.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+        assert "tasks" in admin.inner_text(".swagger-ui")
+        admin.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+        assert not [p for p in problems if "Content Security Policy" in p], problems
+        phone.close()
+        desk.close()
+    finally:
+        hub.stop()
