@@ -1,6 +1,6 @@
 """Speed of the face engine per stage, and of the whole pipeline against the naive loop.
 
-    python bench/speed.py --dataset ../shared/datasets/lfw-dev --engine dlib --json
+    python bench/speed.py --dataset ../shared/datasets/lfw-dev --engine default --json
 
 Stages (median ms): detect at 640x480 and 1280x720, landmarks, align, embed, batch embed.
 Pipeline: sustained frames/s on a synthetic 720p gate clip built from the dataset, side by side
@@ -24,6 +24,7 @@ import dlib
 import numpy as np
 from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, engine_config, stamp
 
+from edge_agent.gallery.thresholds import accept_for
 from edge_agent.sim.gateclip import plan_clip, render
 from edge_agent.vision import build_engine
 from edge_agent.vision.align import align_face
@@ -124,11 +125,11 @@ def run_clip(args: argparse.Namespace, engine_name: str) -> dict[str, Any]:
     clip_people, enrol = pick_people(args.dataset, args.people, args.seed)
     plan = plan_clip(clip_people, seed=args.seed)
     frames = list(render(plan, seed=args.seed))
-    threshold = args.threshold
-    if threshold is None:
-        thresholds = engine.embedder.thresholds
-        threshold = thresholds.accept if thresholds else 0.5
     gallery, names = gallery_for(engine, enrol)
+    threshold = args.threshold
+    if threshold is None:  # what the edge uses for a gallery of this many residents
+        thresholds = engine.embedder.thresholds
+        threshold = accept_for(thresholds, len(set(names))) if thresholds else 0.5
 
     pipeline = FacePipeline(engine)
     decisions: list[tuple[int, str | None]] = []

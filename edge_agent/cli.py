@@ -72,7 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     rotate.add_argument("--store-dir", type=Path, required=True, help="folder of the stores")
     rotate.add_argument("--old-key", type=Path, required=True)
     rotate.add_argument("--new-key", type=Path, required=True)
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="check the thresholds against this compound's enrolled templates and strangers",
+    )
+    calibrate.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    calibrate.add_argument("--report", type=Path, default=None, help="also write it here (JSON)")
     args = parser.parse_args(argv)
+    if args.command == "calibrate":
+        from edge_agent.gallery.selfcheck import run_self_check
+
+        configure_logging("WARNING")
+        return run_self_check(args.config, args.report)
     if args.command == "gallery":
         return _gallery(args)
     if args.command == "models":

@@ -10,6 +10,7 @@ import pytest
 
 from edge_agent.gallery.calibration import impostor_curve, track_comparisons
 from edge_agent.gallery.gallery import Gallery
+from edge_agent.gallery.selfcheck import self_check
 from edge_agent.gallery.thresholds import accept_for, fpir_of, p_at, p_for, threshold_for
 from edge_agent.vision import build_engine
 from edge_agent.vision.config import EngineConfig
@@ -123,3 +124,60 @@ def test_the_default_engine_ships_a_curve_and_takes_a_target_fpir(tmp_path: Path
     tight = strict.embedder.thresholds
     assert tight is not None
     assert accept_for(tight, 1000) > accept_for(spec.thresholds, 1000) > accept_for(loose, 1000)
+
+
+def test_self_check_counts_impostors_and_genuine_templates() -> None:
+    rng = np.random.default_rng(5)
+    dim = 64
+    gallery = Gallery(dim, "test")
+    for i in range(20):
+        centre = _unit(rng.normal(size=dim))
+        templates = [_unit(centre + 0.02 * rng.normal(size=dim)) for _ in range(3)]
+        gallery.add_templates(f"R{i}", "H", "C", templates)
+    twin = gallery.template_vectors("R0")  # a look-alike of R0 among the strangers
+    thresholds = Thresholds(fpir=1e-3, accept=0.9, margin=0.0, impostor=CURVE)
+    check = self_check(gallery, [_unit(np.mean(twin, axis=0))], thresholds)
+    assert check.residents == 20
+    assert check.impostor_comparisons == 20 * 19 + 20
+    assert check.impostor_above == 1  # only the look-alike stranger
+    assert check.p_upper > check.p_measured == pytest.approx(1 / 400)
+    assert check.genuine_comparisons == 60
+    assert check.genuine_below < 0.2
+    assert "ABOVE" in check.verdict
+    empty = self_check(Gallery(dim, "test"), [], thresholds)
+    assert empty.verdict == "too few residents to check"
+
+
+def test_calibrate_command_reports_on_the_edges_own_stores(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    key = tmp_path / "gallery.key"
+    config = tmp_path / "edge.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "edge_id": "e1",
+                "compound_id": "c1",
+                "data_dir": str(tmp_path / "data"),
+                "gallery": {"key_file": str(key)},
+                "engine": {"models_dir": str(tmp_path / "models")},
+            }
+        )
+    )
+    run = [sys.executable, "-m", "edge_agent"]
+    subprocess.run([*run, "gallery", "new-key", str(key)], check=True, capture_output=True)
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [*run, "calibrate", "--config", str(config), "--report", str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(report.read_text())
+    assert result["residents"] == 0
+    assert result["verdict"] == "too few residents to check"

@@ -101,6 +101,9 @@ class Gallery:
     def resident_count(self) -> int:
         return len(self._residents)
 
+    def resident_ids(self) -> list[str]:
+        return list(self._residents)
+
     def has(self, resident_id: str) -> bool:
         return resident_id in self._residents
 
