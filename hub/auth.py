@@ -73,7 +73,13 @@ class Principal:
 class SessionPolicy:
     idle: timedelta = timedelta(minutes=30)
     absolute: timedelta = timedelta(hours=12)
+    # Failed logins within ``failure_window`` that refuse further tries (429): per username
+    # from one address (guessing one account), per address (password spraying across many),
+    # and per username from everywhere (a distributed guess; high, so a stranger cannot lock
+    # a user out from one address).
     max_failures: int = 5
+    max_client_failures: int = 20
+    max_user_failures: int = 100
     failure_window: timedelta = timedelta(minutes=15)
 
 
@@ -121,17 +127,23 @@ def login(
 ) -> tuple[str, Principal]:
     """Check the password and open a session; returns the bearer token and the principal."""
     now = datetime.now(UTC)
-    recent = conn.scalar(
-        select(func.count())
-        .select_from(login_failures)
-        .where(
-            login_failures.c.username == username,
-            login_failures.c.at > now - policy.failure_window,
+    username, client = username[:64], client[:64]
+    recent = login_failures.c.at > now - policy.failure_window
+    for condition, limit, what in (
+        (
+            (login_failures.c.username == username) & (login_failures.c.client == client),
+            policy.max_failures,
+            "this user from this address",
+        ),
+        (login_failures.c.client == client, policy.max_client_failures, "this address"),
+        (login_failures.c.username == username, policy.max_user_failures, "this user"),
+    ):
+        failures = conn.scalar(
+            select(func.count()).select_from(login_failures).where(condition, recent)
         )
-    )
-    if int(recent or 0) >= policy.max_failures:
-        _LOGGER.warning("login for %s throttled after %s failures", username, recent)
-        raise AuthError(429, "too many failed logins; try again later")
+        if int(failures or 0) >= limit:
+            _LOGGER.warning("login for %s from %s throttled (%s)", username, client, what)
+            raise AuthError(429, "too many failed logins; try again later")
     row = conn.execute(select(users).where(users.c.username == username)).first()
     try:
         _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
@@ -139,11 +151,13 @@ def login(
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or row is None:
-        conn.execute(
-            login_failures.insert().values(username=username[:64], client=client[:64], at=now)
-        )
+        conn.execute(login_failures.insert().values(username=username, client=client, at=now))
         raise AuthError(401, "wrong username or password")
-    conn.execute(delete(login_failures).where(login_failures.c.username == username))
+    conn.execute(
+        delete(login_failures).where(
+            login_failures.c.username == username, login_failures.c.client == client
+        )
+    )
     if _HASHER.check_needs_rehash(row.password_hash):
         conn.execute(
             update(users)
@@ -182,6 +196,14 @@ def authenticate(conn: Connection, token: str, policy: SessionPolicy) -> Princip
             .values(revoked_at=now)
         )
         raise AuthError(401, "session expired; log in again")
+    if not conn.scalar(select(users.c.active).where(users.c.user_id == row.user_id)):
+        # A deactivated user's sessions end with the account, not at their time-out.
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.user_id == row.user_id, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        raise AuthError(401, "account disabled")
     conn.execute(
         update(sessions).where(sessions.c.token_sha256 == row.token_sha256).values(last_seen_at=now)
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from hub.api.context import ApiContext
+from hub.api.limits import BodyLimit, is_local_path, terse_validation_error
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -26,6 +28,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.hub = ctx
+    # Outermost: bodies are refused by size before anything parses them (hub.api.limits).
+    app.add_middleware(BodyLimit)
+    app.add_exception_handler(RequestValidationError, terse_validation_error)
 
     @app.middleware("http")
     async def security_headers(
@@ -40,6 +45,10 @@ def create_app(ctx: ApiContext) -> FastAPI:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Every redirect stays on this hub: "next=//evil.example" after login must not leave it.
+        location = response.headers.get("location")
+        if location is not None and not is_local_path(location):
+            response.headers["location"] = "/"
         return response
 
     app.include_router(router)

@@ -286,6 +286,7 @@ login_failures = Table(
     Column("client", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_login_failures_username_at", "username", "at"),
+    Index("ix_login_failures_client_at", "client", "at"),
 )
 
 audit_log = Table(

@@ -1,4 +1,4 @@
-"""Hardening (issue 14): dead letters name the message they refused.
+"""Hardening (issue 14): dead letters name the message they refused; logins throttled per address.
 
 Revision ID: 0005
 Revises: 0004
@@ -20,9 +20,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("edge_id", sa.String(64)))
         batch.add_column(sa.Column("msg_id", sa.String(36)))
     op.create_index("ix_dead_letters_received_at", "dead_letters", ["received_at"])
+    op.create_index("ix_login_failures_client_at", "login_failures", ["client", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_login_failures_client_at", "login_failures")
     op.drop_index("ix_dead_letters_received_at", "dead_letters")
     with op.batch_alter_table("dead_letters") as batch:
         batch.drop_column("msg_id")
