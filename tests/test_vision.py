@@ -272,3 +272,24 @@ def test_dataset_loader_reads_pgm_and_other_opencv_formats(tmp_path: Path) -> No
     assert frame.shape == (*grey.shape, 3)
     engine = build_engine(preset_config("default", tmp_path / "models"))
     assert subject_face(engine.detect(frame), frame.shape[1], frame.shape[0]) is not None
+
+
+def test_yuface_finds_small_faces_that_hog_misses(tmp_path: Path) -> None:
+    """A face about 70 px wide in a 1280x720 frame: below HOG's reach at the 640 detection
+    width, found by the optional yuface CNN, with landmarks from dlib's 5-point model."""
+    pytest.importorskip("yuface")
+    need_shared(LFW)
+    _, source = lfw_sample(1)[0]
+    photo = cv2.resize(read_image(source), (180, 180), interpolation=cv2.INTER_AREA)
+    frame = np.full((720, 1280, 3), 110, dtype=np.uint8)
+    frame[300:480, 600:780] = photo
+    small = build_engine(preset_config("yuface", tmp_path))
+    hog = build_engine(preset_config("default", tmp_path))
+    assert hog.detect(frame) == []
+    faces = small.detect(frame)
+    assert len(faces) == 1
+    x1, y1, x2, y2 = faces[0].box
+    assert 600 <= (x1 + x2) / 2 <= 780
+    assert 300 <= (y1 + y2) / 2 <= 480
+    assert faces[0].interocular > 15
+    assert small.embed(frame, faces[0]).shape == (128,)

@@ -66,7 +66,11 @@ def track_comparisons(
     fused: int = 3,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     grid: NDArray[np.float64] | None = None,
+    probe_vectors: Matrix | None = None,
 ) -> Comparisons:
+    """All impostor and genuine track comparisons; ``probe_vectors`` (row for row the same
+    photos, e.g. degraded copies) are fused into the probes instead of ``vectors``."""
+    probe_source = vectors if probe_vectors is None else probe_vectors
     grid = np.round(np.arange(0.80, 1.0 + 1e-9, 0.0025), 4) if grid is None else grid
     identities, counts = np.unique(labels, return_counts=True)
     identities = identities[counts >= templates + fused]
@@ -81,7 +85,7 @@ def track_comparisons(
             enrolled.append(vectors[rows[:templates]])
             rest = rows[templates:]
             for start in range(0, len(rest) - fused + 1, fused):
-                probes.append(vectors[rest[start : start + fused]].mean(axis=0))
+                probes.append(probe_source[rest[start : start + fused]].mean(axis=0))
                 owner.append(index)
         gallery = np.concatenate(enrolled)
         probe = _normalised(np.stack(probes))

@@ -50,6 +50,16 @@ class YunetConfig(StrictModel):
     )
 
 
+class YufaceConfig(StrictModel):
+    type: Literal["yuface"] = Field(
+        description="libfacedetection's CNN from the optional yuface wheel (finds small faces)."
+    )
+    score_threshold: float = Field(default=0.6, gt=0, lt=1, description="Lowest face score.")
+    max_width: int = Field(
+        default=640, ge=160, le=960, description="Frames wider than this are scaled down."
+    )
+
+
 class ScrfdConfig(StrictModel):
     type: Literal["scrfd"] = Field(description="SCRFD (InsightFace layout) through onnxruntime.")
     model: str = Field(default="scrfd_500m_kps", description="Manifest name of the model.")
@@ -109,7 +119,9 @@ class ArcfaceOnnxConfig(StrictModel):
     provider: Provider = "auto"
 
 
-DetectorConfig = Annotated[DlibHogConfig | YunetConfig | ScrfdConfig, Field(discriminator="type")]
+DetectorConfig = Annotated[
+    DlibHogConfig | YunetConfig | ScrfdConfig | YufaceConfig, Field(discriminator="type")
+]
 EmbedderConfig = Annotated[
     DlibOnnxConfig | DlibResnetConfig | ArcfaceOnnxConfig, Field(discriminator="type")
 ]

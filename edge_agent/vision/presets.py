@@ -19,6 +19,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "detector": {"type": "yunet"},
         "embedder": {"type": "arcface_onnx", "model": "mobilefacenet_128"},
     },
+    # The optional yuface wheel's CNN detector with the default embedder.
+    "yuface": {"detector": {"type": "yuface"}, "embedder": {"type": "dlib_onnx"}},
     "yunet+dlib": {"detector": {"type": "yunet"}, "embedder": {"type": "dlib_resnet"}},
     "scrfd+onnx": {
         "detector": {"type": "scrfd"},

@@ -30,6 +30,7 @@ _REGISTRY: Registry[Detector] = Registry(
         "dlib_hog": "edge_agent.vision.detectors.dlib_hog",
         "yunet": "edge_agent.vision.detectors.yunet",
         "scrfd": "edge_agent.vision.detectors.scrfd",
+        "yuface": "edge_agent.vision.detectors.yuface_cnn",
     },
 )
 register_detector = _REGISTRY.register
