@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from edge_agent.analysis.calendar import HolidayCalendar
 from edge_agent.analysis.occupancy import AnalyserConfig, OccupancyAnalyser
 from edge_agent.runtime import EdgeAgent
 from edge_agent.sim.compound import SimConfig, simulate
 from edge_agent.sim.scoring import run_scenario, score
 from edge_agent.store.events import EventRow
+from gridgate_wire import AlertContext
 from tests.edge_helpers import edge_config, resident, roster
 
 
@@ -66,35 +68,112 @@ def _event(seq: int, t: float, subject: str, direction: str, **kw: str) -> Event
     )
 
 
+def _days_of(resident: str, start: float, days: range, seq0: int) -> list[EventRow]:
+    """A commuter's days: out in the morning, in in the evening."""
+    rows = []
+    for i, day in enumerate(days):
+        base = start + day * 86400
+        rows.append(_event(seq0 + 2 * i, base + 8 * 3600, "resident", "out", resident=resident))
+        rows.append(_event(seq0 + 2 * i + 1, base + 19 * 3600, "resident", "in", resident=resident))
+    return rows
+
+
 def test_alerts_respect_suppression_and_come_once() -> None:
     start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
-    suppressed: dict[tuple[str, str], float] = {}
+    suppressed: dict[tuple[str, str, str], tuple[float, str]] = {}
     analyser = OccupancyAnalyser(
-        AnalyserConfig(timezone="UTC"), lambda house, kind: suppressed.get((house, kind))
+        AnalyserConfig(timezone="UTC"),
+        lambda house, kind, resident: suppressed.get((house, kind, resident or "")),
     )
-    analyser.sync_roster([("R1", "H1", False), ("R2", "H2", False)])
-    events = []
-    seq = 0
-    for day in range(10):
-        for rid in ("R1", "R2"):
-            seq += 1
-            events.append(
-                _event(seq, start + day * 86400 + 8 * 3600, "resident", "out", resident=rid)
-            )
-    analyser.process(events)
-    suppressed[("H2", "move_out")] = start + 365 * 86400  # a visit found no change
+    roster_rows = [("R1", "H1", False), ("P1", "H1", False), ("R2", "H2", False)]
+    analyser.sync_roster([*roster_rows, ("P2", "H2", False)])
+    events = _days_of("R1", start, range(10), 1) + _days_of("R2", start, range(10), 100)
+    # Their housemates keep passing: one member gone while the others pass is a move-out.
+    events += _days_of("P1", start, range(95), 200) + _days_of("P2", start, range(95), 400)
+    analyser.process(sorted(events, key=lambda e: e.occurred_at))
+    # A visit found R2 still living there: that resident and kind only, not the house.
+    suppressed[("H2", "move_out", "R2")] = (start + 365 * 86400, "no_change")
     later = start + 40 * 86400
     kinds = [(a.kind.value, a.subject) for a in analyser.tick(later)]
     assert ("move_out", "R1") in kinds
     assert ("move_out", "R2") not in kinds
     assert analyser.tick(later + 86400) == []  # once, not every day
     # Back for a week, then gone again: the alert may come again.
-    back = [
-        _event(100 + d, later + d * 86400 + 3600, "resident", "in", resident="R1") for d in range(7)
-    ]
-    analyser.process(back)
-    again = analyser.tick(later + timedelta(days=40).total_seconds())
+    analyser.process(_days_of("R1", start, range(41, 48), 700))
+    again = analyser.tick(start + 90 * 86400)
     assert ("move_out", "R1") in [(a.kind.value, a.subject) for a in again]
+
+
+def test_quiet_window_that_ends_raises_the_alert_again_and_says_so() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    suppressed: dict[tuple[str, str, str], tuple[float, str]] = {}
+    analyser = OccupancyAnalyser(
+        AnalyserConfig(timezone="UTC"),
+        lambda house, kind, resident: suppressed.get((house, kind, resident or "")),
+    )
+    analyser.sync_roster([("R1", "H1", False), ("P1", "H1", False)])
+    analyser.process(
+        sorted(
+            _days_of("R1", start, range(10), 1) + _days_of("P1", start, range(90), 100),
+            key=lambda e: e.occurred_at,
+        )
+    )
+    first = analyser.tick(start + 35 * 86400)
+    assert [a.kind.value for a in first] == ["move_out"]
+    # The worker learnt R1 is away until day 45; still not back by then: raised again.
+    suppressed[("H1", "move_out", "R1")] = (start + 45 * 86400, "away")
+    assert analyser.tick(start + 40 * 86400) == []
+    again = analyser.tick(start + 46 * 86400)
+    assert [a.kind.value for a in again] == ["move_out"]
+    assert AlertContext.REPORTED_AWAY_OVERDUE in again[0].evidence.context
+
+
+def test_a_household_away_together_is_a_trip_then_a_vacancy_never_move_outs() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    analyser = OccupancyAnalyser(AnalyserConfig(timezone="UTC"))
+    analyser.sync_roster([("A", "H1", False), ("B", "H1", False), ("C", "H2", False)])
+    events = _days_of("A", start, range(30), 1) + _days_of("B", start, range(30), 100)
+    events += _days_of("C", start, range(100), 300)  # the compound goes on recording
+    analyser.process(sorted(events, key=lambda e: e.occurred_at))
+    trip = analyser.tick(start + 60 * 86400)  # 30 days away: a long family trip
+    assert trip == []
+    later = analyser.tick(start + 70 * 86400)
+    assert [(a.kind.value, a.subject) for a in later] == [("vacancy", "H1")]
+    assert AlertContext.HOUSEHOLD_ALL_UNSEEN in later[0].evidence.context
+    assert later[0].evidence.days_seen <= later[0].evidence.days_observed
+
+
+def test_hours_the_edge_recorded_nothing_are_not_absence() -> None:
+    """A 60-hour outage: no welfare alerts during it, and no burst after it."""
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    analyser = OccupancyAnalyser(AnalyserConfig(timezone="UTC"))
+    people = [(f"R{i}", f"H{i}", i < 5) for i in range(40)]
+    analyser.sync_roster(people)
+    outage = (start + 20 * 86400, start + 20 * 86400 + 60 * 3600)
+    events = []
+    for n, (rid, _, _) in enumerate(people):
+        events += [
+            e
+            for e in _days_of(rid, start, range(30), 1000 * n)
+            if not outage[0] <= e.occurred_at < outage[1]
+        ]
+    events.sort(key=lambda e: e.occurred_at)
+    alerts = []
+    for hour in range(30 * 24):
+        now = start + (hour + 1) * 3600
+        analyser.process([e for e in events if now - 3600 < e.occurred_at <= now])
+        alerts += analyser.tick(now)
+    assert alerts == []
+    assert analyser.coverage.blind_hours(outage[0], outage[1]) >= 50
+
+
+def test_holiday_calendar_knows_spring_festival() -> None:
+    calendar = HolidayCalendar()
+    season = calendar.season_of(date(2027, 2, 1))
+    assert season is not None
+    assert season.name == "春节"
+    assert season.first == date(2027, 2, 5) or season.first <= date(2027, 2, 6)
+    assert season.longest_stay_days >= 35
 
 
 def test_edge_runtime_sends_alerts_through_the_outbox(tmp_path: Path) -> None:
@@ -103,7 +182,7 @@ def test_edge_runtime_sends_alerts_through_the_outbox(tmp_path: Path) -> None:
         SimConfig(
             seed=4,
             households=60,
-            days=50,
+            days=60,
             move_outs=5,
             vacancies=2,
             move_ins=2,

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import Field
 
+from edge_agent.analysis.calendar import NATIONAL_DAY, SPRING_FESTIVAL, HolidayCalendar
+from edge_agent.sim import conditions as fc
+from edge_agent.sim.conditions import FieldConditions, FieldLog
 from edge_agent.store.events import EventRow
 from gridgate_core.config import StrictModel
 
@@ -62,6 +65,10 @@ class SimConfig(StrictModel):
     change_window: tuple[int, int] = Field(
         default=(10, 55), description="Days within which scripted changes start."
     )
+    field: FieldConditions = Field(
+        default_factory=FieldConditions,
+        description="Field conditions (holidays, trips, unfilmed gates, outages...); off here.",
+    )
 
 
 def _stranger_id(rng: np.random.Generator) -> str:
@@ -83,6 +90,7 @@ class Truth:
     house_id: str
     subject: str  # resident id, stranger id, or house id
     start: datetime
+    household: bool = False  # a move-out that is part of a whole household leaving (vacancy)
 
 
 @dataclass
@@ -92,6 +100,7 @@ class SimResult:
     events: list[EventRow]
     truths: list[Truth]
     houses: dict[str, str] = field(default_factory=dict)  # house -> building
+    log: FieldLog = field(default_factory=FieldLog)
 
     def truth_json(self) -> list[dict[str, Any]]:
         return [{**asdict(t), "start": t.start.isoformat()} for t in self.truths]
@@ -229,7 +238,9 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         truths.append(Truth("vacancy", house, house, datetime.fromtimestamp(t, UTC)))
         for r in by_house[house]:
             stop_at[r.resident_id] = t
-            truths.append(Truth("move_out", house, r.resident_id, datetime.fromtimestamp(t, UTC)))
+            truths.append(
+                Truth("move_out", house, r.resident_id, datetime.fromtimestamp(t, UTC), True)
+            )
     candidates = [
         r
         for h in (multi[i] for i in order[c.vacancies :])
@@ -266,23 +277,65 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         movers.append((house, stranger, t))
         truths.append(Truth("new_occupant", house, stranger, datetime.fromtimestamp(t, UTC)))
 
+    # ---------------------------------------------------------------- field conditions
+    f = c.field
+    frng = np.random.default_rng([c.seed, 0xF1E1D])
+    log = FieldLog()
+    festivals = festival_days(c)
+    log.away = fc.household_absences(
+        frng, f, {h: [r.resident_id for r in rs] for h, rs in by_house.items()}, festivals, c.days
+    )
+    household_trips: dict[str, list[fc.Away]] = {}
+    departures: dict[fc.Away, tuple[float, float, str]] = {}
+    for a in log.away:
+        departures[a] = fc.departure(frng, a, b.gate())
+        for rid in a.residents:
+            household_trips.setdefault(rid, []).append(a)
+    log.unfilmed = {r.resident_id for r in residents if frng.random() < f.unfilmed_gate_users}
+    log.shadows = {
+        r.resident_id: _stranger_id(frng)
+        for r in residents
+        if not r.card_user and frng.random() < f.persistent_strangers
+    }
+    log.low_activity = {
+        r.resident_id for r in residents if r.care_recipient and frng.random() < f.care_low_activity
+    }
+    welfare = {t.subject for t in truths if t.kind == "welfare_check"}
+    stops_at_home = {rid for rid in welfare if frng.random() >= f.welfare_outside}
+    log.outages = fc.outages(frng, f, c.gates, t0, c.days)
+
     # ---------------------------------------------------------------- residents' days
     shadow = {r.resident_id: _stranger_id(rng) for r in residents}
     for r in residents:
         away: set[int] = set()
+        end = stop_at.get(r.resident_id, horizon)
         for _ in range(int(rng.poisson(c.trip_rate))):
             first = int(rng.integers(0, c.days))
-            away.update(range(first, first + int(rng.integers(3, 15))))
-        end = stop_at.get(r.resident_id, horizon)
+            length = int(rng.integers(3, 15))
+            away.update(range(first, first + length + 1))
+            reported = bool(r.care_recipient and frng.random() < f.care_trips_reported)
+            trip = fc.Away(r.house_id, (r.resident_id,), first, first + length, "trip", reported)
+            log.away.append(trip)
+            departures.setdefault(trip, fc.departure(frng, trip, b.gate()))
+            _leave_and_return(b, r, trip, departures[trip], t0, min(end, horizon))
+        for trip in household_trips.get(r.resident_id, ()):
+            away.update(range(trip.first, trip.last + 1))
+            _leave_and_return(b, r, trip, departures[trip], t0, min(end, horizon))
         for d in range(c.days):
             if d in away:
+                continue
+            if r.resident_id in log.low_activity and frng.random() >= f.care_low_activity_days:
                 continue
             midnight = t0 + d * DAY
             weekday = datetime.fromtimestamp(midnight, UTC).weekday() < 5
             for out, back in b.day_trips(r.routine, weekday):
+                if r.resident_id in stops_at_home and midnight + back >= end:
+                    break  # stopped going out at home: the last passage was coming in
                 for t, direction in ((midnight + out, "out"), (midnight + back, "in")):
                     if t < end and t < horizon:
                         b.pass_(t, direction, r.resident_id, None, r.house_id)
+        if r.resident_id in stop_at and r.resident_id not in welfare:
+            _visits_back(b, frng, f, r, stop_at[r.resident_id], horizon)
         # household members leave together sometimes: handled by co-passage noise below
 
     # ---------------------------------------------------------------- new occupants
@@ -307,6 +360,8 @@ def simulate(config: SimConfig | None = None) -> SimResult:
                         house,
                         b.raw[-1][2],
                     )
+
+    _guests(b, frng, c, log, occupied, by_house, t0)
 
     # ---------------------------------------------------------------- visitors, couriers
     regular = [
@@ -357,6 +412,10 @@ def simulate(config: SimConfig | None = None) -> SimResult:
     for t, direction, gate, passer, unknown, _house in b.raw:
         if rng.random() < c.miss_rate:
             continue
+        if log.outages and not fc.recorded(log.outages, t, gate):
+            continue
+        if passer in log.unfilmed and frng.random() < f.unfilmed_gate_use:
+            continue  # through the car gate, which has no camera
         method, subject, decision = "face", "resident", "grant"
         who: str | None = passer
         face_id: str | None = unknown
@@ -373,6 +432,21 @@ def simulate(config: SimConfig | None = None) -> SimResult:
             if rng.random() < c.fpir:
                 subject, decision, face_id, score = "resident", "grant", None, 0.96
                 who = ids[int(rng.integers(len(ids)))]
+        if (
+            subject == "resident"
+            and passer in log.shadows
+            and method == "face"
+            and frng.random() < f.persistent_stranger_rate
+        ):
+            subject, decision, who, face_id, score = (
+                "stranger",
+                "deny",
+                None,
+                log.shadows[passer],
+                0.8,
+            )
+        if subject == "stranger" and face_id is not None:
+            face_id = _field_stranger_id(face_id, t, c, log, frng)
         seq += 1
         events.append(
             EventRow(
@@ -394,4 +468,130 @@ def simulate(config: SimConfig | None = None) -> SimResult:
                 tailgating=False,
             )
         )
-    return SimResult(c, residents, events, truths, houses)
+    for sid in log.shadows.values():
+        log.aliases.setdefault(sid, sid)
+    return SimResult(c, residents, events, truths, houses, log)
+
+
+def festival_days(c: SimConfig) -> dict[str, int]:
+    """First day index (and length) of Spring Festival and National Day inside the run."""
+    calendar = HolidayCalendar()
+    first = c.start.date()
+    found: dict[str, int] = {}
+    for holiday in calendar.holidays_between(first, first + timedelta(days=c.days)):
+        key = {SPRING_FESTIVAL: "spring_festival", NATIONAL_DAY: "national_day"}.get(holiday.name)
+        if key and key not in found:
+            found[key] = (holiday.first - first).days
+            found[f"{key}_length"] = (holiday.last - holiday.first).days + 1
+    return found
+
+
+def _field_stranger_id(
+    face_id: str, t: float, c: SimConfig, log: FieldLog, frng: np.random.Generator
+) -> str:
+    f = c.field
+    person = face_id
+    if f.random_split and frng.random() < f.random_split:
+        return _stranger_id(frng)
+    if f.day_night_split:
+        local = datetime.fromtimestamp(t, c.start.tzinfo)
+        if fc.is_night(local.hour + local.minute / 60, f.night_hours):
+            face_id = fc.night_variant(face_id)
+    log.aliases[face_id] = log.aliases.get(person, person)
+    return face_id
+
+
+def _leave_and_return(
+    b: _Builder,
+    r: SimResident,
+    trip: fc.Away,
+    when: tuple[float, float, str],
+    t0: float,
+    end: float,
+) -> None:
+    """Leaving goes out through a gate, coming back comes in: a household together."""
+    leave, back, gate = when
+    jitter = float(b.rng.uniform(0, 15))
+    for t, direction in (
+        (t0 + trip.first * DAY + leave + jitter, "out"),
+        (t0 + trip.last * DAY + back + jitter, "in"),
+    ):
+        if t < end:
+            b.pass_(t, direction, r.resident_id, None, r.house_id, gate)
+
+
+def _visits_back(
+    b: _Builder,
+    frng: np.random.Generator,
+    f: FieldConditions,
+    r: SimResident,
+    moved: float,
+    horizon: float,
+) -> None:
+    """Someone who moved out comes back now and then, in daytime, for an hour or two."""
+    if frng.random() >= f.visits_back:
+        return
+    until = moved + float(frng.integers(*f.visit_back_for_days)) * DAY
+    t = moved + float(frng.exponential(f.visit_back_every_days)) * DAY
+    while t < min(until, horizon):
+        midnight = t - (t - b.c.start.timestamp()) % DAY
+        arrive = midnight + b.normal(13, 2.5)
+        gate = b.gate()
+        b.pass_(arrive, "in", r.resident_id, None, r.house_id, gate)
+        b.pass_(
+            arrive + float(frng.uniform(0.3, 3)) * 3600,
+            "out",
+            r.resident_id,
+            None,
+            r.house_id,
+            gate,
+        )
+        t += float(frng.exponential(f.visit_back_every_days)) * DAY
+
+
+def _guests(
+    b: _Builder,
+    frng: np.random.Generator,
+    c: SimConfig,
+    log: FieldLog,
+    occupied: list[str],
+    by_house: dict[str, list[SimResident]],
+    t0: float,
+) -> None:
+    """Long-stay guests: relatives who stay a few weeks; some keep a working routine."""
+    f = c.field
+    for house in occupied:
+        if frng.random() >= f.guests:
+            continue
+        sid = _stranger_id(frng)
+        first = float(frng.uniform(0, c.days - 7)) * DAY + t0
+        last = first + float(frng.integers(f.guest_days[0], f.guest_days[1] + 1)) * DAY
+        log.guests.append((house, sid, first, last))
+        log.aliases[sid] = sid
+        commutes = frng.random() < f.guest_commutes
+        host = by_house[house][0]
+        d0 = int((first - t0) // DAY)
+        for d in range(d0, min(c.days, int((last - t0) // DAY) + 1)):
+            midnight = t0 + d * DAY
+            if commutes:
+                if frng.random() < 0.12:
+                    continue
+                trip = (midnight + b.normal(8.2, 0.8), midnight + b.normal(19.0, 1.2))
+            else:
+                if frng.random() >= 0.55:
+                    continue
+                out = midnight + b.normal(10.5, 2)
+                trip = (out, out + float(frng.uniform(1.5, 7)) * 3600)
+            gate = b.gate()
+            for t, direction in ((trip[0], "out"), (trip[1], "in")):
+                if first < t < last:
+                    b.pass_(t, direction, None, sid, house, gate)
+                    if not commutes and frng.random() < 0.5:  # goes out with the host
+                        b.pass_(
+                            t + float(frng.uniform(1, 15)),
+                            direction,
+                            host.resident_id,
+                            None,
+                            house,
+                            gate,
+                        )

@@ -47,11 +47,13 @@ CREATE TABLE IF NOT EXISTS invitations (
     expires_at REAL NOT NULL,
     used_at REAL
 );
-CREATE TABLE IF NOT EXISTS suppressions (
+CREATE TABLE IF NOT EXISTS quiet_windows (
     house_id TEXT NOT NULL,
     kind TEXT NOT NULL,
+    resident_id TEXT NOT NULL,  -- '' for the whole house
     until REAL NOT NULL,
-    PRIMARY KEY (house_id, kind)
+    reason TEXT NOT NULL,
+    PRIMARY KEY (house_id, kind, resident_id)
 );
 """
 
@@ -256,13 +258,24 @@ class RosterStore:
     def add_suppression(self, suppression: AlertSuppression) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO suppressions VALUES (?, ?, ?)",
-                (suppression.house_id, suppression.kind.value, suppression.until.timestamp()),
+                "INSERT OR REPLACE INTO quiet_windows VALUES (?, ?, ?, ?, ?)",
+                (
+                    suppression.house_id,
+                    suppression.kind.value,
+                    suppression.resident_id or "",
+                    suppression.until.timestamp(),
+                    suppression.reason.value,
+                ),
             )
 
-    def suppressed_until(self, house_id: str, kind: str) -> float | None:
+    def suppressed_until(
+        self, house_id: str, kind: str, resident_id: str | None = None
+    ) -> tuple[float, str] | None:
+        """The latest quiet window over this resident (or the whole house): (until, reason)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT until FROM suppressions WHERE house_id=? AND kind=?", (house_id, kind)
+                "SELECT until, reason FROM quiet_windows WHERE house_id=? AND kind=? "
+                "AND resident_id IN ('', ?) ORDER BY until DESC LIMIT 1",
+                (house_id, kind, resident_id or ""),
             ).fetchone()
-        return None if row is None else float(row[0])
+        return None if row is None else (float(row[0]), str(row[1]))

@@ -1,0 +1,129 @@
+"""Unregistered faces over days: who sleeps here, with which house, and who is a resident in a mask.
+
+Stranger ids come from the edge's stranger gallery, which can give one face two ids (daylight and
+infrared at night) or a fresh one now and then. So a night is counted from either half: an id
+that goes out first thing in the morning after going out last (it came in unseen, under its night
+id) spent the night, as does one that comes in one evening and next comes in again. Ids of one
+face are not joined: with several such people in a compound, which night id goes with which day
+id cannot be told from the gate alone; the analyser instead withholds an alert for a day-only id
+when a night-only id with the same days already raised one.
+
+A resident the cameras often fail to recognise (mask, cap) also shows up as a stranger who lives
+here. Such a "stranger" and that resident take turns: merged in time, their passages alternate
+in and out like one person's, where two people who live together do not.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StrangerId:
+    first_seen: float
+    last_seen: float = 0.0
+    days: set[int] = field(default_factory=set)
+    nights: set[int] = field(default_factory=set)
+    co: Counter[str] = field(default_factory=Counter)
+    passages: int = 0
+    recent: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=80))
+    last_direction: str = ""
+    last_time: float = 0.0
+    last_day: int = -1
+    mornings_out: int = 0  # days whose first passage is going out in the morning
+    evenings_in: int = 0  # evening passages coming in
+    last_evening: int = -1  # last day it came in in the evening
+    last_morning: int = -1  # last day its first passage was going out in the morning
+
+
+class StrangerTracker:
+    def __init__(self, evening_from: float, morning_until: float) -> None:
+        self.evening_from = evening_from
+        self.morning_until = morning_until
+        self.ids: dict[str, StrangerId] = {}
+
+    def seen(self, sid: str, t: float, day: int, hour: float, direction: str) -> StrangerId:
+        state = self.ids.get(sid)
+        if state is None:
+            state = self.ids[sid] = StrangerId(first_seen=t)
+        state.days.add(day)
+        first_today = state.last_day != day
+        previous, previous_day = state.last_direction, state.last_day
+        morning = direction == "out" and first_today and hour <= self.morning_until
+        evening = direction == "in" and hour >= self.evening_from
+        if morning:
+            if previous == "in" and state.last_evening == day - 1:
+                state.nights.add(day - 1)  # in last evening, out first thing: stayed the night
+            elif previous == "out" and state.last_morning == previous_day == day - 1:
+                state.nights.add(day - 1)  # out yesterday morning, out again: came in unseen
+            state.last_morning = day
+            state.mornings_out += 1
+        if evening and previous == "in" and state.last_evening == previous_day == day - 1:
+            state.nights.add(day - 1)  # in last evening, in again tonight: left unseen
+        if evening:
+            state.last_evening = day
+            state.evenings_in += 1
+        state.last_direction, state.last_time, state.last_day = direction, t, day
+        state.last_seen = max(state.last_seen, t)
+        state.passages += 1
+        state.recent.append((t, direction))
+        return state
+
+    def person(self, sid: str, since_day: int) -> Person:
+        s = self.ids[sid]
+        return Person(
+            first_seen=s.first_seen,
+            last_seen=s.last_seen,
+            days={d for d in s.days if d > since_day},
+            nights=sum(1 for n in s.nights if n > since_day),
+            co=s.co,
+            passages=s.passages,
+            recent=list(s.recent),
+            night_only=s.mornings_out == 0 and s.evenings_in > 0,
+            day_only=s.evenings_in == 0 and s.mornings_out > 0,
+        )
+
+    def forget_before(self, t: float) -> list[str]:
+        gone = [sid for sid, s in self.ids.items() if s.last_seen < t]
+        for sid in gone:
+            del self.ids[sid]
+        return gone
+
+
+@dataclass
+class Person:
+    first_seen: float
+    last_seen: float
+    days: set[int]
+    nights: int
+    co: Counter[str]
+    passages: int
+    recent: list[tuple[float, str]]
+    night_only: bool = False  # seen coming in at night only (the infrared half of a face)
+    day_only: bool = False  # seen going out in the morning only (the daylight half)
+
+
+def alternation(
+    a: Iterable[tuple[float, str]], b: Iterable[tuple[float, str]]
+) -> tuple[float, int]:
+    """How well two passage series merge into one person's in/out alternation (share, pairs).
+
+    Only the span both were seen in counts; a share near 1 over many pairs says one person.
+    """
+    xs, ys = list(a), list(b)
+    if not xs or not ys:
+        return 0.0, 0
+    lo = max(xs[0][0], ys[0][0])
+    hi = min(xs[-1][0], ys[-1][0])
+    merged = sorted(
+        [(t, d, 0) for t, d in xs if lo <= t <= hi] + [(t, d, 1) for t, d in ys if lo <= t <= hi]
+    )
+    # Only the hand-overs between the two series test the hypothesis.
+    switches = [(p, q) for p, q in itertools.pairwise(merged) if p[2] != q[2]]
+    if not switches:
+        return 0.0, 0
+    good = sum(1 for p, q in switches if p[1] != q[1])
+    return good / len(switches), len(switches)
