@@ -5,9 +5,9 @@
 Residents enrol from clean lfw-dev photos (3 each); tracks (3 photos fused) are made of
 degraded copies: blur (Gaussian sigma 2.5), dark (x0.35 with sensor noise), small (scaled to
 40%, a face about 40 px wide, and back up: the detail of a far face), heavy JPEG (quality 12),
-and a 20 degree head tilt. For each: detection failures, and at the edge's threshold for 100 residents and
-FPIR 1e-3 (from the manifest's curve) the measured impostor rate p, FPIR(100) = 1-(1-p)^100
-with its 95% upper bound, and FNIR of genuine tracks.
+and a 20 degree head tilt. For each: detection failures, and at the edge's threshold for 100
+residents and FPIR 1e-3 (from the manifest's curve) the measured impostor rate p, FPIR(100) =
+1-(1-p)^100 with its 95% upper bound, and FNIR of genuine tracks.
 """
 
 from __future__ import annotations
