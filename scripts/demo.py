@@ -2,14 +2,20 @@
 
 Starts a private Mosquitto on a free loopback port, the hub (SQLite) and one edge agent (with
 its synthetic passage source) as separate processes, prints a timeline read from the hub's
-database, and stops everything cleanly after --duration seconds or on Ctrl-C.
+database. The edge's replay always runs to its last simulated day (however slow the machine;
+past --replay-limit seconds the summary says clearly that it was cut short); then the demo
+keeps running for --duration seconds (0: until Ctrl-C) so that a person can try the pages.
+A bot records outcomes for some tasks only and leaves the others for the person. Every way
+out (Ctrl-C, SIGTERM, SIGHUP, a closed pipe such as `make demo | tee log`) stops every process.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -38,9 +44,58 @@ def write_config(template: Path, target: Path, port: int, data: dict[str, str]) 
     return target
 
 
-def pump(prefix: str, stream: object) -> None:
+class Replay:
+    """How far the edge's replay got, from its log ("simulated day N done")."""
+
+    DAY = re.compile(r"simulated day (\d+) done")
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+        self.day = 0
+        self.done = threading.Event()
+
+    def saw(self, line: str) -> None:
+        found = self.DAY.search(line)
+        if found:
+            self.day = int(found.group(1))
+            if self.day >= self.days:
+                self.done.set()
+
+
+def pump(prefix: str, stream: object, replay: Replay | None = None) -> None:
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        if replay is not None:
+            replay.saw(line)
         print(f"{prefix} {line.rstrip()}", flush=True)
+
+
+class SafeOutput(io.TextIOBase):
+    """stdout that survives a closed pipe (`make demo | tee log`, then Ctrl-C kills tee): the
+    first failed write asks the demo to stop, and later output is dropped instead of raising
+    in whichever thread printed it."""
+
+    def __init__(self, real: io.TextIOBase, stop: threading.Event) -> None:
+        self.real = real
+        self.stop = stop
+        self.broken = False
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            if not self.broken:
+                try:
+                    self.real.write(text)
+                    self.real.flush()
+                except (BrokenPipeError, OSError, ValueError):
+                    self.broken = True
+                    self.stop.set()
+        return len(text)
+
+    def flush(self) -> None:
+        return None
 
 
 def timeline(db: Path, stop: threading.Event, faces_edge: str | None = None) -> None:
@@ -205,9 +260,28 @@ OUTCOME_FOR = {
 }
 
 
-def grid_workers(base: str, broker_port: int, worker_ids: list[str], stop: threading.Event) -> None:
-    """The people: phones receive task pushes over MQTT; the community centre records each
-    visit's outcome a few seconds after the task appears (as a worker would after visiting)."""
+def bot_takes(task: dict[str, object], person_grid: str, handled: dict[str, int]) -> bool:
+    """The bot records the first task of each kind (so every kind's loop is shown) and then
+    every second one outside the person's grid; the rest is left for the person to do."""
+    kind = str(task["kind"])
+    count = handled.setdefault(kind, 0)
+    handled[kind] = count + 1
+    if count == 0:
+        return True
+    return task.get("grid_id") != person_grid and count % 2 == 1
+
+
+def grid_workers(
+    base: str,
+    broker_port: int,
+    worker_ids: list[str],
+    stop: threading.Event,
+    person_grid: str = "",
+    left: dict[str, str] | None = None,
+) -> None:
+    """The people: phones receive task pushes over MQTT; the community centre records the
+    outcome of some visits a few seconds after the task appears (as a worker would after
+    visiting) and leaves the others (``left``: task id -> kind) for the person."""
     from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
     from gridgate_wire import decode_from_topic, worker_topic
 
@@ -231,6 +305,9 @@ def grid_workers(base: str, broker_port: int, worker_ids: list[str], stop: threa
     phones.start()
     token = ""
     seen: dict[str, float] = {}
+    handled: dict[str, int] = {}
+    decided: dict[str, bool] = {}
+    left = {} if left is None else left
     while not stop.wait(1.0):
         try:
             if not token:
@@ -242,21 +319,31 @@ def grid_workers(base: str, broker_port: int, worker_ids: list[str], stop: threa
             first = seen.setdefault(task["task_id"], time.monotonic())
             if time.monotonic() - first < 4:
                 continue
+            if task["task_id"] not in decided:
+                decided[task["task_id"]] = bot_takes(task, person_grid, handled)
+            if not decided[task["task_id"]]:
+                left[task["task_id"]] = str(task["kind"])
+                continue
+            left.pop(task["task_id"], None)
             outcome = OUTCOME_FOR[task["kind"]]
             body: dict[str, object] = {"outcome": outcome, "note": "visited (demo)"}
+            if outcome in ("moved_out", "vacancy_confirmed"):
+                body["confirmed"] = True  # the bot "ticked" the confirmation a person sees
             if outcome == "new_occupant_confirmed":
                 body["new_occupant"] = {"name": "新住户", "face_consent": True}
             try:
                 result = api(base, "POST", f"/api/v1/tasks/{task['task_id']}/outcome", token, body)
             except OSError as exc:
                 print(f"[timeline] outcome for {task['task_id']} failed: {exc}", flush=True)
+                decided[task["task_id"]] = False  # left for the person
                 continue
             extra = ""
-            if result.get("enrolment_code"):  # type: ignore[union-attr]
+            reply = result if isinstance(result, dict) else {}
+            if reply.get("enrolment_code"):
                 extra = (
-                    f"; new resident {result['resident_id']} invited to enrol with code "  # type: ignore[index]
-                    f"{result['enrolment_code']}"
-                )  # type: ignore[index]
+                    f"; new resident {reply['resident_id']} invited to enrol with code "
+                    f"{reply['enrolment_code']}"
+                )
             print(
                 f"[timeline] OUTCOME {task['kind']} at {task['address']}: {outcome}{extra}",
                 flush=True,
@@ -291,7 +378,18 @@ def enrol_when_ready(base: str, faces: demo_faces.FacesScenario) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=75.0, help="seconds; 0 = until Ctrl-C")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        help="seconds to keep running after the replay ends, to try the pages; 0 = until Ctrl-C",
+    )
+    parser.add_argument(
+        "--replay-limit",
+        type=float,
+        default=900.0,
+        help="longest wait (s) for the edge's replay; past it the summary says it was cut short",
+    )
     parser.add_argument("--workdir", type=Path, default=REPO / ".demo")
     lfw = Path(os.environ.get("GRIDGATE_SHARED", REPO.parent / "shared")) / "datasets/lfw-dev"
     parser.add_argument(
@@ -311,8 +409,17 @@ def main() -> int:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    output = SafeOutput(sys.stdout, stop)  # type: ignore[arg-type]
+    sys.stdout = output
+    asked = threading.Event()  # a person (or a closed pipe) stopped the demo
+
+    def ask_to_stop(*_: object) -> None:
+        asked.set()
+        stop.set()
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, ask_to_stop)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a closed pipe: BrokenPipeError, handled
 
     try:
         broker = LocalMosquitto(workdir / "broker")
@@ -346,50 +453,91 @@ def main() -> int:
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs: list[subprocess.Popen[str]] = []
-    services = [("hub ", "hub", hub_cfg), ("edge", "edge_agent", edge_cfg)]
-    if faces is not None:
-        services.append(("cam ", "edge_agent", faces.config))
-    for name, module, cfg in services:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", module, "run", "--config", str(cfg)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            cwd=REPO,
-            start_new_session=True,
+    edge_settings = yaml.safe_load(edge_cfg.read_text())
+    replay = Replay(int(edge_settings["demo_source"]["days"]))
+    left: dict[str, str] = {}
+    threads: list[threading.Thread] = []
+    try:
+        services = [("hub ", "hub", hub_cfg), ("edge", "edge_agent", edge_cfg)]
+        if faces is not None:
+            services.append(("cam ", "edge_agent", faces.config))
+        for name, module, cfg in services:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", module, "run", "--config", str(cfg)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=env,
+                cwd=REPO,
+                start_new_session=True,  # the demo stops them itself, in order
+            )
+            watch = replay if name == "edge" else None
+            threading.Thread(
+                target=pump, args=(f"[{name}]", proc.stdout, watch), daemon=True
+            ).start()
+            procs.append(proc)
+        reader = threading.Thread(
+            target=timeline,
+            args=(workdir / "hub" / "hub.sqlite3", stop, demo_faces.EDGE_ID if faces else None),
+            daemon=True,
         )
-        threading.Thread(target=pump, args=(f"[{name}]", proc.stdout), daemon=True).start()
-        procs.append(proc)
-    reader = threading.Thread(
-        target=timeline,
-        args=(workdir / "hub" / "hub.sqlite3", stop, demo_faces.EDGE_ID if faces else None),
-        daemon=True,
-    )
-    reader.start()
-    base = f"http://127.0.0.1:{http_port}"
-    people = threading.Thread(
-        target=grid_workers, args=(base, broker.port, worker_ids, stop), daemon=True
-    )
-    people.start()
-    if faces is not None:
-        threading.Thread(target=enrol_when_ready, args=(base, faces), daemon=True).start()
-    print(
-        f"[demo] web UI: {base}/  (community centre: centre / {DEMO_PASSWORD}; "
-        f"grid worker: worker / {DEMO_PASSWORD}); API docs: {base}/api/docs",
-        flush=True,
-    )
-    print("[demo] running; press Ctrl-C to stop", flush=True)
-    deadline = time.monotonic() + args.duration if args.duration > 0 else None
-    while not stop.wait(0.2):
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        if any(p.poll() is not None for p in procs):
-            print("[demo] a process exited unexpectedly", file=sys.stderr, flush=True)
-            break
-    stop.set()
-    wait_for_roster_acks(workdir / "hub" / "hub.sqlite3", procs)
-    print("[demo] stopping edge, hub and broker", flush=True)
+        reader.start()
+        base = f"http://127.0.0.1:{http_port}"
+        person_grid = "G-" + worker_ids[0][2:]
+        people = threading.Thread(
+            target=grid_workers,
+            args=(base, broker.port, worker_ids, stop, person_grid, left),
+            daemon=True,
+        )
+        people.start()
+        threads = [reader, people]
+        if faces is not None:
+            threading.Thread(target=enrol_when_ready, args=(base, faces), daemon=True).start()
+        print(
+            f"[demo] web UI: {base}/  (community centre: centre / {DEMO_PASSWORD}; "
+            f"grid worker: worker / {DEMO_PASSWORD}); API docs: {base}/api/docs",
+            flush=True,
+        )
+        print(f"[demo] replaying {replay.days} simulated days; press Ctrl-C to stop", flush=True)
+        replay_deadline = time.monotonic() + args.replay_limit
+        linger_until: float | None = None
+        while not stop.wait(0.2):
+            if any(p.poll() is not None for p in procs):
+                print("[demo] a process exited unexpectedly", file=sys.stderr, flush=True)
+                break
+            if linger_until is None and (
+                replay.done.is_set() or time.monotonic() > replay_deadline
+            ):
+                if replay.done.is_set():
+                    print(f"[demo] replay finished: day {replay.day} of {replay.days}", flush=True)
+                time.sleep(6)  # the last alerts reach the hub, the bot takes its share
+                print_to_try(base, left)
+                if args.duration <= 0:
+                    linger_until = float("inf")
+                    print("[demo] still running for you; press Ctrl-C to stop", flush=True)
+                else:
+                    linger_until = time.monotonic() + args.duration
+            if linger_until is not None and time.monotonic() > linger_until:
+                break
+        stop.set()
+        wait_for_roster_acks(workdir / "hub" / "hub.sqlite3", procs)
+    finally:
+        stop.set()
+        print("[demo] stopping edge, hub and broker", flush=True)
+        codes = stop_all(procs)
+        broker.stop()
+        for thread in threads:
+            thread.join(5)
+    summary(workdir, edge_settings["edge_id"], replay, faces, asked.is_set() or output.broken)
+    ok = all(code == 0 for code in codes)
+    print("[demo] all processes stopped cleanly" if ok else f"[demo] exit codes {codes}")
+    if output.broken:  # nobody reads any more: leave quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    return 0 if ok else 1
+
+
+def stop_all(procs: list[subprocess.Popen[str]]) -> list[int]:
     codes = []
     for proc in reversed(procs):  # edge first: it publishes its offline status
         if proc.poll() is None:
@@ -399,13 +547,47 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             codes.append(proc.wait())
-    broker.stop()
-    reader.join(2)
-    people.join(5)
+    return codes
+
+
+KIND_WORDS = {
+    "move_out": "疑似搬离 (move-out)",
+    "vacancy": "疑似空置 (vacancy)",
+    "new_occupant": "疑似新住户 (new occupant)",
+    "welfare_check": "关爱探访 (welfare check)",
+}
+
+
+def print_to_try(base: str, left: dict[str, str]) -> None:
+    """What the bot left for the person, and what to try with it."""
+    counts: dict[str, int] = {}
+    for kind in left.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    listed = ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in sorted(counts.items()))
+    print(f"[demo] left for you: {len(left)} open tasks ({listed or 'none'})", flush=True)
+    for line in (
+        f"log in at {base}/login as worker / {DEMO_PASSWORD} (a phone-sized window works best):",
+        "  - a welfare check offers only its own outcomes; try 未能入户 (nobody home) and see it",
+        "    stay open with a revisit time",
+        "  - a move-out asks you to confirm what happens before 确认已搬离",
+        "  - confirm a new occupant with face consent to see the one-time code and its QR code",
+        f"log in as centre / {DEMO_PASSWORD}: reassign a task (改派) with a reason, record an",
+        "  away report (外出报备) on a house page, look at alerts to review on the dashboard",
+    ):
+        print(f"[demo] {line}", flush=True)
+
+
+def summary(
+    workdir: Path,
+    edge_id: str,
+    replay: Replay,
+    faces: demo_faces.FacesScenario | None,
+    stopped_early: bool,
+) -> None:
     with sqlite3.connect(workdir / "hub" / "hub.sqlite3") as conn:
         stored = conn.execute(
             "SELECT count(*) FROM edge_messages WHERE kind = 'edge_event' AND edge_id = ?",
-            (yaml.safe_load(edge_cfg.read_text())["edge_id"],),
+            (edge_id,),
         ).fetchone()[0]
         alerts = conn.execute(
             "SELECT count(*) FROM edge_messages WHERE kind = 'edge_alert'"
@@ -417,6 +599,19 @@ def main() -> int:
     with sqlite3.connect(workdir / "edge" / "events.sqlite3") as conn:
         recorded = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         waiting = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    if replay.done.is_set():
+        print(f"[demo] replay complete: all {replay.days} simulated days", flush=True)
+    else:
+        why = (
+            "you stopped the demo"
+            if stopped_early
+            else "it took longer than --replay-limit; run again with a larger one"
+        )
+        print(
+            f"[demo] REPLAY CUT SHORT at simulated day {replay.day} of {replay.days} ({why}): "
+            "alerts of the later days (move-outs and vacancies come late) are missing",
+            flush=True,
+        )
     print(
         f"[demo] edge recorded {recorded} passages; hub stored {stored} and {alerts} alerts; "
         f"{waiting} still in the edge outbox (kept for next start)",
@@ -429,9 +624,6 @@ def main() -> int:
     )
     if faces is not None:
         print(demo_faces.stranger_summary(faces), flush=True)
-    ok = all(code == 0 for code in codes)
-    print("[demo] all processes stopped cleanly" if ok else f"[demo] exit codes {codes}")
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

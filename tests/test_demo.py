@@ -67,6 +67,12 @@ def test_demo_closes_the_loop(tmp_path: Path) -> None:
     assert "[timeline] PUSH to W-" in text
     assert "[timeline] OUTCOME move_out" in text
     assert "invited to enrol with code" in text
+    # The replay ran to its end; the bot left tasks for a person and said what to try.
+    assert "[demo] replay complete: all 45 simulated days" in text
+    left = re.search(r"\[demo\] left for you: (\d+) open tasks", text)
+    assert left is not None
+    assert int(left.group(1)) >= 1
+    assert "未能入户" in text
     summary = re.search(r"roster updates sent (\d+), acknowledged by the edge (\d+)", text)
     assert summary is not None, text[-3000:]
     sent, acked = map(int, summary.groups())
@@ -78,3 +84,33 @@ def test_demo_closes_the_loop(tmp_path: Path) -> None:
         assert "[timeline] ENROLLED R-GC-1" in text
         assert re.search(r"PASSAGE north in by face: R-GC-\d -> grant", text)
         assert "by face: stranger -> deny" in text
+
+
+@pytest.mark.slow
+def test_demo_stops_everything_when_its_pipe_closes(tmp_path: Path) -> None:
+    """`make demo | tee log`, then Ctrl-C: tee is gone, the demo still stops every process."""
+    workdir = tmp_path / "d"
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "scripts/demo.py",
+            "--no-faces",
+            "--duration",
+            "0",
+            "--workdir",
+            str(workdir),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert demo.stdout is not None
+    for _ in range(15):  # read a little, then close our end like a killed tee
+        demo.stdout.readline()
+    demo.stdout.close()
+    assert demo.wait(timeout=90) == 0
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(workdir)], capture_output=True, text=True, check=False
+    )
+    assert leftovers.stdout.strip() == ""
