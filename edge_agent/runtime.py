@@ -483,6 +483,8 @@ class EdgeAgent:
         store_alarm = self.desk.warning()
         if store_alarm is not None:
             warnings.insert(0, store_alarm[:200])
+        if self.store.set_aside is not None:
+            warnings.insert(0, f"event store was corrupt; set aside as {self.store.set_aside.name}")
         for camera_id, source in self.sources.items():
             if not source.connected and not source.finished:
                 warnings.append(f"camera {camera_id} offline")
@@ -494,6 +496,7 @@ class EdgeAgent:
             **new_fields(),
             edge_id=self.config.edge_id,
             seq=self.store.last_seq(),
+            epoch=self.store.epoch,
             state=state,
             software=f"gridgate-edge {__version__}",
             outbox_depth=self.store.outbox_depth(),

@@ -72,6 +72,14 @@ class EdgeMessage(Message):
 
     edge_id: Id = Field(description="The sending edge's id; must match the topic.")
     seq: Seq = Field(description="The edge's monotonic sequence number.")
+    epoch: Id | None = Field(
+        default=None,
+        description=(
+            "Identity of the edge's event store: new when the store is created, emptied, "
+            "replaced or set aside as corrupt, so seq numbers restart only with a new epoch. "
+            "None from edges older than this field."
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------- edge -> hub
@@ -221,6 +229,7 @@ class EdgeStatus(Message):
     seq: Big = Field(
         description="Highest durable seq issued when this status was written (0: none yet)."
     )
+    epoch: Id | None = Field(default=None, description="The event store's epoch (see seq).")
     state: EdgeState
     software: Annotated[str, Field(max_length=64)]
     outbox_depth: Big = 0

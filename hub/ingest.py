@@ -285,7 +285,7 @@ class Ingestor:
         statuses = [e.message for e in entries if isinstance(e.message, EdgeStatus)]
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
         with self._engine.begin() as conn:
-            per_edge: dict[str, list[int]] = defaultdict(list)
+            per_edge: dict[str, list[tuple[int, str]]] = defaultdict(list)
             # Within a batch, each edge's messages are stored in sequence order: after a broker
             # restart a redelivered message and the edge's re-send can arrive swapped.
             ordered = sorted(
@@ -311,7 +311,7 @@ class Ingestor:
                 if conn.execute(insert, row).rowcount:
                     existing[key] = str(row["payload"])
                     stored += 1
-                    per_edge[message.edge_id].append(message.seq)
+                    per_edge[message.edge_id].append((message.seq, message.epoch or ""))
                     self._react(conn, message, out)
             stored += self._flush(conn, insert, run, per_edge)
             edgestate.record(conn, per_edge, statuses)
@@ -343,7 +343,7 @@ class Ingestor:
         conn: Connection,
         insert: Insert,
         run: list[dict[str, object]],
-        per_edge: dict[str, list[int]],
+        per_edge: dict[str, list[tuple[int, str]]],
     ) -> int:
         if not run:
             return 0
@@ -351,7 +351,7 @@ class Ingestor:
         # process stored first is then counted here too, which only affects the statistics.
         conn.execute(insert, run)
         for row in run:
-            per_edge[str(row["edge_id"])].append(int(str(row["seq"])))
+            per_edge[str(row["edge_id"])].append((int(str(row["seq"])), str(row["epoch"])))
         return len(run)
 
     _advance_watermark = staticmethod(edgestate.advance_watermark)
@@ -415,6 +415,7 @@ def _row(
         "msg_id": str(message.id),
         "kind": message.KIND,
         "seq": message.seq,
+        "epoch": message.epoch or "",
         "ts": message.ts,
         "received_at": now,
         "payload": item.payload.decode(),

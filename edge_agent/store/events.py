@@ -5,6 +5,12 @@ outbox row and its sequence number in one transaction, so a crash or power cut a
 loses no committed event and never leaves an event without its outbox row (or the reverse).
 
 Outbox rows are deleted only when the hub's application ack names them.
+
+The store has an identity, its ``epoch``, written when the file is created and sent in every
+message: an emptied or replaced store starts a new epoch (and ``seq`` again from 1), which the
+hub notices instead of taking the new numbers for re-sends. A store SQLite cannot open is set
+aside (renamed, never deleted) and a new one started, so the gate keeps recording passages;
+``set_aside`` says where the old file went, for the alarm.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +27,7 @@ from typing import TypeVar
 
 from gridgate_wire import EdgeEvent, EdgeMessage, encode, new_fields
 from gridgate_wire.topics import Channel, edge_topic
+from gridgate_wire.uuid7 import uuid7
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -107,15 +115,46 @@ class EventStore:
         self.path = path
         self.edge_id = edge_id
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('seq', 0)",
-            (SCHEMA_VERSION,),
+        self.set_aside: Path | None = None
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            self.set_aside = self._set_aside(path, exc)
+            self._db = self._open(path)
+        self.epoch = str(
+            self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
         )
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=5000")
+            db.executescript(_SCHEMA)
+            # A UUID with dashes: text SQLite never mistakes for a number in this column.
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) "
+                "VALUES ('schema', ?), ('seq', 0), ('epoch', ?)",
+                (SCHEMA_VERSION, str(uuid7())),
+            )
+            db.execute("SELECT count(*) FROM outbox").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _set_aside(path: Path, exc: sqlite3.DatabaseError) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = path.with_name(f"{path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            part = path.with_name(path.name + suffix)
+            if part.exists():
+                part.rename(target.with_name(target.name + suffix))
+        _LOGGER.error("EVENT STORE %s CANNOT BE OPENED (%s): set aside as %s", path, exc, target)
+        return target
 
     def close(self) -> None:
         with self._lock:
@@ -134,14 +173,16 @@ class EventStore:
     ) -> M:
         """Commit one message (and, for events, its event row) with its outbox row.
 
-        ``build`` receives the common fields (id, ts, edge_id, seq) and returns the message; it
-        runs inside the transaction so the sequence number is never skipped.
+        ``build`` receives the common fields (id, ts, edge_id, seq, epoch) and returns the
+        message; it runs inside the transaction so the sequence number is never skipped.
         """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 seq = self._next_seq()
-                message = build({**new_fields(), "edge_id": self.edge_id, "seq": seq})
+                message = build(
+                    {**new_fields(), "edge_id": self.edge_id, "seq": seq, "epoch": self.epoch}
+                )
                 if isinstance(message, EdgeEvent):
                     self._insert_event(message, local.get("stranger_id"))
                 self._db.execute(

@@ -35,7 +35,10 @@ edge_messages = Table(
     Column("ts", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("payload", Text, nullable=False),
+    # The edge store's epoch ("" from edges that send none): seq restarts with a new epoch.
+    Column("epoch", String(64), nullable=False, server_default=""),
     UniqueConstraint("edge_id", "msg_id", name="uq_edge_message"),
+    Index("ix_edge_messages_edge_epoch_seq", "edge_id", "epoch", "seq"),
 )
 
 edges = Table(
@@ -51,6 +54,35 @@ edges = Table(
     # Every message of this edge with seq <= contiguous_seq is stored: readers that must see an
     # edge's messages in order and without holes read up to here, ordered by seq.
     Column("contiguous_seq", BigInteger, nullable=False, server_default="0"),
+    # The edge store's current epoch; contiguous_seq and max_seq count within it.
+    Column("epoch", String(64)),
+    # Highest seq a status (or last will) reported, and the status's warnings (JSON list).
+    Column("status_seq", BigInteger, nullable=False, server_default="0"),
+    Column("warnings", Text, nullable=False, server_default="[]"),
+)
+
+# Every epoch an edge's store has had, and when the hub first saw it.
+edge_epochs = Table(
+    "edge_epochs",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("epoch", String(64), primary_key=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the hub noticed about an edge that someone should look at: a new store epoch, a seq
+# used twice, a gap a last will revealed, a warning the edge raised (disk budget, store).
+edge_alarms = Table(
+    "edge_alarms",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("edge_id", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_edge_alarms_edge_at", "edge_id", "at"),
 )
 
 dead_letters = Table(

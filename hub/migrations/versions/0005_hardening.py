@@ -1,4 +1,5 @@
-"""Hardening (issue 14): dead letters name the message they refused; logins throttled per address.
+"""Hardening (issue 14): store epochs and edge alarms; dead letters name the message they
+refused; logins throttled per address.
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +17,33 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("edge_messages") as batch:
+        batch.add_column(sa.Column("epoch", sa.String(64), nullable=False, server_default=""))
+    op.create_index("ix_edge_messages_edge_epoch_seq", "edge_messages", ["edge_id", "epoch", "seq"])
+    with op.batch_alter_table("edges") as batch:
+        batch.add_column(sa.Column("epoch", sa.String(64)))
+        batch.add_column(sa.Column("status_seq", sa.BigInteger, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("warnings", sa.Text, nullable=False, server_default="[]"))
+    op.create_table(
+        "edge_epochs",
+        sa.Column("edge_id", sa.String(64), primary_key=True),
+        sa.Column("epoch", sa.String(64), primary_key=True),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "edge_alarms",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("edge_id", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+    )
+    op.create_index("ix_edge_alarms_edge_at", "edge_alarms", ["edge_id", "at"])
     with op.batch_alter_table("dead_letters") as batch:
         batch.add_column(sa.Column("edge_id", sa.String(64)))
         batch.add_column(sa.Column("msg_id", sa.String(36)))
@@ -24,6 +52,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_edge_alarms_edge_at", "edge_alarms")
+    op.drop_table("edge_alarms")
+    op.drop_table("edge_epochs")
+    with op.batch_alter_table("edges") as batch:
+        batch.drop_column("warnings")
+        batch.drop_column("status_seq")
+        batch.drop_column("epoch")
+    op.drop_index("ix_edge_messages_edge_epoch_seq", "edge_messages")
+    with op.batch_alter_table("edge_messages") as batch:
+        batch.drop_column("epoch")
     op.drop_index("ix_login_failures_client_at", "login_failures")
     op.drop_index("ix_dead_letters_received_at", "dead_letters")
     with op.batch_alter_table("dead_letters") as batch:
