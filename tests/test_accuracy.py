@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_dlib_engine_floors(lfw_dlib: EmbeddedSet) -> None:
+    """The default engine: dlib's ResNet on onnxruntime (the same vectors as dlib's runtime)."""
     assert lfw_dlib.images == 2159
     assert lfw_dlib.detect_failures / lfw_dlib.images <= 0.005
     tar = tar_at_far(lfw_dlib, (1e-3,))["1e-3"]
