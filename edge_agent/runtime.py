@@ -428,6 +428,8 @@ class EdgeAgent:
         except ValueError as exc:
             self._ack_roster(update.roster_version, applied=False, error=str(exc))
             return
+        if change.pending:  # a part of a split snapshot: acknowledged once all are applied
+            return
         for resident_id in change.face_revoked:
             self._erase(resident_id, None)
         if self.face is not None:

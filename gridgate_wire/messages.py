@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Seq = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -342,6 +342,24 @@ class RosterUpdate(Message):
     )
     residents: Annotated[list[RosterResident], Field(max_length=50_000)] = []
     removed: Annotated[list[Id], Field(max_length=50_000)] = []
+    part: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=1, description="This message's part of a snapshot split in ``parts`` messages."
+    )
+    parts: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=1,
+        description=(
+            "How many messages the snapshot has; the edge applies it once all have arrived, "
+            "in one transaction. Deltas are always one message."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _parts(self) -> RosterUpdate:
+        if self.part > self.parts:
+            raise ValueError("part must not exceed parts")
+        if self.parts > 1 and self.base_version is not None:
+            raise ValueError("only a full snapshot is split in parts")
+        return self
 
 
 class EnrolmentInvitation(Message):

@@ -17,7 +17,7 @@ from hub.config import HubConfig
 from hub.ingest import Ingestor, publish_to_edge
 from hub.live import TaskFeed
 from hub.store.db import create_schema, make_engine
-from hub.sync import due_for_resend, mark_sent
+from hub.sync import build_wanted, due_for_resend, mark_sent
 from hub.tasks import (
     NewOccupant,
     Outbound,
@@ -113,6 +113,9 @@ class HubService:
     def resend_rosters(self, now: datetime | None = None) -> int:
         """Publish again every roster version its edge has not acknowledged in time."""
         moment = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            # Snapshots edges asked for by refusing a delta: built here, never in ingest.
+            build_wanted(conn)
         with self.engine.begin() as conn:
             due = due_for_resend(conn, moment, timedelta(seconds=self.config.roster_retry_s))
             if due and self.link.connected:

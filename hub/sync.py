@@ -3,7 +3,9 @@
 A change is written to ``roster_outbox`` in the same transaction as the registry change that
 caused it, published after the commit, and published again (oldest version first) until the
 edge's ``RosterAck`` arrives. The edge applies versions idempotently, so a re-send is harmless.
-When the edge refuses a delta (it holds another base version), the hub queues a full snapshot.
+When the edge refuses a delta (it holds another base version), the hub marks the edge; its
+duties build the full snapshot outside ingest (:mod:`hub.roster_snapshot`), split into parts
+that each fit a message. An ack for a version the hub never issued changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gridgate_wire import (
     new_fields,
     utc_now,
 )
+from hub import roster_snapshot
 from hub.store.db import as_utc
 from hub.store.schema import (
     CURRENT_FACE_CONSENT,
@@ -33,6 +36,7 @@ from hub.store.schema import (
     resident_credentials,
     residents,
     roster_outbox,
+    roster_parts,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,16 +88,17 @@ def roster_resident(conn: Connection, resident_id: str) -> RosterResident | None
 
 
 def _next_version(conn: Connection, edge_id: str) -> int:
-    current = conn.scalar(
-        select(edge_compounds.c.roster_version).where(edge_compounds.c.edge_id == edge_id)
-    )
-    version = int(current or 0) + 1
-    conn.execute(
+    """One atomic increment: concurrent transactions (two API calls, two hub processes) each
+    get their own version instead of colliding on the same one."""
+    version = conn.scalar(
         update(edge_compounds)
         .where(edge_compounds.c.edge_id == edge_id)
-        .values(roster_version=version)
+        .values(roster_version=edge_compounds.c.roster_version + 1)
+        .returning(edge_compounds.c.roster_version)
     )
-    return version
+    if version is None:
+        raise LookupError(f"edge {edge_id} is not registered")
+    return int(version)
 
 
 def _queue(conn: Connection, update_message: RosterUpdate) -> RosterUpdate:
@@ -107,6 +112,7 @@ def _queue(conn: Connection, update_message: RosterUpdate) -> RosterUpdate:
             attempts=0,
             acked_at=None,
             error="",
+            parts=update_message.parts,
         )
     )
     return update_message
@@ -147,28 +153,70 @@ def queue_resident_change(conn: Connection, resident_id: str) -> list[RosterUpda
     return updates
 
 
+def queue_snapshot(conn: Connection, edge_id: str) -> list[RosterUpdate]:
+    """A full snapshot of the edge's compound (every active resident), in parts."""
+    parts = roster_snapshot.build(conn, edge_id, _next_version(conn, edge_id))
+    _queue(conn, parts[0])
+    for part in parts[1:]:
+        conn.execute(
+            roster_parts.insert().values(
+                edge_id=edge_id,
+                roster_version=part.roster_version,
+                part=part.part,
+                payload=encode(part).decode(),
+                last_sent_at=None,
+            )
+        )
+    return parts
+
+
 def queue_full(conn: Connection, edge_id: str) -> RosterUpdate:
-    """A full snapshot of the edge's compound: every active resident."""
-    compound_id = conn.scalar(
-        select(edge_compounds.c.compound_id).where(edge_compounds.c.edge_id == edge_id)
+    """A full snapshot; returns its first part (the others go out with the next resend round,
+    as never-sent rows). Prefer :func:`queue_snapshot`, which returns every part."""
+    return queue_snapshot(conn, edge_id)[0]
+
+
+def want_snapshot(conn: Connection, edge_id: str) -> None:
+    conn.execute(
+        update(edge_compounds)
+        .where(edge_compounds.c.edge_id == edge_id)
+        .values(snapshot_wanted_at=utc_now())
     )
-    ids = conn.scalars(
-        select(residents.c.resident_id)
-        .join(houses, houses.c.house_id == residents.c.house_id)
-        .where(houses.c.compound_id == compound_id, residents.c.active.is_(True))
-        .order_by(residents.c.resident_id)
-    ).all()
-    entries = [e for e in (roster_resident(conn, str(i)) for i in ids) if e is not None]
-    version = _next_version(conn, edge_id)
-    return _queue(
-        conn,
-        RosterUpdate(**new_fields(), edge_id=edge_id, roster_version=version, residents=entries),
-    )
+
+
+def build_wanted(conn: Connection) -> list[RosterUpdate]:
+    """The snapshots edges asked for by refusing a delta (the hub's duties call this)."""
+    built: list[RosterUpdate] = []
+    for edge_id in conn.scalars(
+        select(edge_compounds.c.edge_id)
+        .where(edge_compounds.c.snapshot_wanted_at.is_not(None))
+        .order_by(edge_compounds.c.snapshot_wanted_at)
+    ).all():
+        built += queue_snapshot(conn, str(edge_id))
+        conn.execute(
+            update(edge_compounds)
+            .where(edge_compounds.c.edge_id == edge_id)
+            .values(snapshot_wanted_at=None)
+        )
+    return built
 
 
 def on_roster_ack(conn: Connection, ack: RosterAck) -> RosterUpdate | None:
     """Mark the version acknowledged (and every older one); a refusal queues a full snapshot."""
     now = utc_now()
+    issued = conn.scalar(
+        select(roster_outbox.c.roster_version).where(
+            roster_outbox.c.edge_id == ack.edge_id,
+            roster_outbox.c.roster_version == ack.roster_version,
+        )
+    )
+    if issued is None:
+        _LOGGER.warning(
+            "edge %s acknowledged roster version %d, which the hub never sent; ignored",
+            ack.edge_id,
+            ack.roster_version,
+        )
+        return None
     if ack.applied:
         conn.execute(
             update(roster_outbox)
@@ -191,8 +239,7 @@ def on_roster_ack(conn: Connection, ack: RosterAck) -> RosterUpdate | None:
         .where(roster_outbox.c.edge_id == ack.edge_id, roster_outbox.c.acked_at.is_(None))
         .values(acked_at=now, error=ack.error or "refused")
     )
-    if conn.scalar(select(edge_compounds.c.edge_id).where(edge_compounds.c.edge_id == ack.edge_id)):
-        return queue_full(conn, ack.edge_id)
+    want_snapshot(conn, ack.edge_id)  # built by the duties, not in this ingest transaction
     return None
 
 
@@ -207,11 +254,60 @@ def due_for_resend(conn: Connection, now: datetime, retry_after: timedelta) -> l
         )
         .order_by(roster_outbox.c.edge_id, roster_outbox.c.roster_version)
     ).all()
-    return [decode(row.payload.encode(), RosterUpdate) for row in rows]
+    due: list[RosterUpdate] = []
+    for row in rows:
+        due.append(decode(row.payload.encode(), RosterUpdate))
+        if row.parts > 1:  # the whole snapshot again: the edge stages parts idempotently
+            due += _parts(conn, row.edge_id, row.roster_version, only_unsent=False)
+    # Parts of a snapshot whose first part went out already but that were never sent.
+    for edge_id, version in conn.execute(
+        select(roster_parts.c.edge_id, roster_parts.c.roster_version)
+        .join(
+            roster_outbox,
+            and_(
+                roster_outbox.c.edge_id == roster_parts.c.edge_id,
+                roster_outbox.c.roster_version == roster_parts.c.roster_version,
+            ),
+        )
+        .where(
+            roster_parts.c.last_sent_at.is_(None),
+            roster_outbox.c.acked_at.is_(None),
+            roster_outbox.c.last_sent_at.is_not(None),
+            roster_outbox.c.last_sent_at >= now - retry_after,
+        )
+        .distinct()
+    ).all():
+        due += _parts(conn, str(edge_id), int(version), only_unsent=True)
+    return due
+
+
+def _parts(
+    conn: Connection, edge_id: str, version: int, *, only_unsent: bool
+) -> list[RosterUpdate]:
+    query = select(roster_parts.c.payload).where(
+        roster_parts.c.edge_id == edge_id, roster_parts.c.roster_version == version
+    )
+    if only_unsent:
+        query = query.where(roster_parts.c.last_sent_at.is_(None))
+    return [
+        decode(str(payload).encode(), RosterUpdate)
+        for payload in conn.scalars(query.order_by(roster_parts.c.part))
+    ]
 
 
 def mark_sent(conn: Connection, messages: list[RosterUpdate], now: datetime) -> None:
     for message in messages:
+        if message.part > 1:
+            conn.execute(
+                update(roster_parts)
+                .where(
+                    roster_parts.c.edge_id == message.edge_id,
+                    roster_parts.c.roster_version == message.roster_version,
+                    roster_parts.c.part == message.part,
+                )
+                .values(last_sent_at=now)
+            )
+            continue
         conn.execute(
             update(roster_outbox)
             .where(

@@ -2,6 +2,8 @@
 care flags, enrolment invitations and alert suppressions. Never biometrics.
 
 A roster update is applied in one transaction, so the gate sees the old roster or the new one.
+A snapshot split in parts is staged part by part (``roster_parts``) and applied, all parts in
+one transaction, when the last one has arrived; until then the old roster stays in force.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from gridgate_wire import (
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS roster_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS roster_parts (
+    version INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    parts INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (version, part)
+);
 CREATE TABLE IF NOT EXISTS residents (
     resident_id TEXT PRIMARY KEY,
     house_id TEXT NOT NULL,
@@ -79,6 +88,7 @@ class ResidentAccess:
 class RosterChange:
     version: int
     face_revoked: tuple[str, ...]  # removed, inactive, or consent withdrawn: erase templates
+    pending: bool = False  # a snapshot part was staged; nothing applied (and nothing to ack)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +126,50 @@ class RosterStore:
                 self._db.execute("SELECT value FROM roster_meta WHERE key='version'").fetchone()[0]
             )
 
+    def _staged(self, update: RosterUpdate) -> list[RosterResident] | None:
+        """Stage one part of a split snapshot; every part's residents once all are in."""
+        self._db.execute("DELETE FROM roster_parts WHERE version < ?", (update.roster_version,))
+        self._db.execute(
+            "INSERT OR REPLACE INTO roster_parts VALUES (?, ?, ?, ?)",
+            (
+                update.roster_version,
+                update.part,
+                update.parts,
+                json.dumps([r.model_dump(mode="json") for r in update.residents]),
+            ),
+        )
+        rows = self._db.execute(
+            "SELECT part, payload FROM roster_parts WHERE version=? AND parts=? ORDER BY part",
+            (update.roster_version, update.parts),
+        ).fetchall()
+        if len(rows) < update.parts:
+            return None
+        staged: list[RosterResident] = []
+        for _, payload in rows:
+            staged += [RosterResident.model_validate(item) for item in json.loads(payload)]
+        return staged
+
     def apply(self, update: RosterUpdate) -> RosterChange:
-        """Apply a full snapshot or a delta atomically; refuse a delta on the wrong base."""
+        """Apply a full snapshot or a delta atomically; refuse a delta on the wrong base.
+        A part of a split snapshot is staged; the last part applies them all."""
         with self._lock:
             current = int(
                 self._db.execute("SELECT value FROM roster_meta WHERE key='version'").fetchone()[0]
             )
             if update.roster_version <= current:
                 return RosterChange(current, ())  # already applied: idempotent
+            entries: list[RosterResident] = list(update.residents)
+            if update.parts > 1:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    staged = self._staged(update)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                if staged is None:
+                    return RosterChange(current, (), pending=True)
+                entries = staged
             if update.base_version is not None and update.base_version != current:
                 raise ValueError(
                     f"delta on version {update.base_version}, but this edge has {current}; "
@@ -143,8 +189,11 @@ class RosterStore:
                 for resident_id in update.removed:
                     self._db.execute("DELETE FROM residents WHERE resident_id=?", (resident_id,))
                     self._db.execute("DELETE FROM credentials WHERE resident_id=?", (resident_id,))
-                for resident in update.residents:
+                for resident in entries:
                     self._upsert(resident)
+                self._db.execute(
+                    "DELETE FROM roster_parts WHERE version <= ?", (update.roster_version,)
+                )
                 self._db.execute(
                     "UPDATE roster_meta SET value=? WHERE key='version'", (update.roster_version,)
                 )

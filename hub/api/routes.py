@@ -484,7 +484,7 @@ def send_full_roster(edge_id: str, principal: Staff, ctx: Ctx) -> Any:
     out = Outbound()
     with ctx.engine.begin() as conn:
         queries.edge(conn, principal, edge_id)
-        out.to_edges.append(sync.queue_full(conn, edge_id))
+        out.to_edges.extend(sync.queue_snapshot(conn, edge_id))
     ctx.publish(out)
     with ctx.engine.connect() as conn:
         return queries.edge(conn, principal, edge_id)

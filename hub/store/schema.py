@@ -163,6 +163,8 @@ edge_compounds = Table(
     Column("edge_id", String(64), primary_key=True),
     Column("compound_id", String(64), ForeignKey("compounds.compound_id"), nullable=False),
     Column("roster_version", BigInteger, nullable=False),
+    # An edge refused a delta: a full snapshot is built for it outside ingest (hub duties).
+    Column("snapshot_wanted_at", DateTime(timezone=True)),
 )
 
 # ------------------------------------------------------------------------------ tasks (#7)
@@ -347,6 +349,18 @@ roster_outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("acked_at", DateTime(timezone=True)),
     Column("error", Text, nullable=False),
+    # A snapshot too large for one message is split: payload is part 1, roster_parts the rest.
+    Column("parts", Integer, nullable=False, server_default="1"),
+)
+
+roster_parts = Table(
+    "roster_parts",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("roster_version", BigInteger, primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("last_sent_at", DateTime(timezone=True)),
 )
 
 invitations = Table(

@@ -1,5 +1,5 @@
 """Hardening (issue 14): store epochs and edge alarms; dead letters name the message they
-refused; logins throttled per address.
+refused; logins throttled per address; roster snapshots in parts, built outside ingest.
 
 Revision ID: 0005
 Revises: 0004
@@ -44,6 +44,18 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text, nullable=False),
     )
     op.create_index("ix_edge_alarms_edge_at", "edge_alarms", ["edge_id", "at"])
+    with op.batch_alter_table("edge_compounds") as batch:
+        batch.add_column(sa.Column("snapshot_wanted_at", sa.DateTime(timezone=True)))
+    with op.batch_alter_table("roster_outbox") as batch:
+        batch.add_column(sa.Column("parts", sa.Integer, nullable=False, server_default="1"))
+    op.create_table(
+        "roster_parts",
+        sa.Column("edge_id", sa.String(64), primary_key=True),
+        sa.Column("roster_version", sa.BigInteger, primary_key=True),
+        sa.Column("part", sa.Integer, primary_key=True),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("last_sent_at", sa.DateTime(timezone=True)),
+    )
     with op.batch_alter_table("dead_letters") as batch:
         batch.add_column(sa.Column("edge_id", sa.String(64)))
         batch.add_column(sa.Column("msg_id", sa.String(36)))
@@ -52,6 +64,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("roster_parts")
+    with op.batch_alter_table("roster_outbox") as batch:
+        batch.drop_column("parts")
+    with op.batch_alter_table("edge_compounds") as batch:
+        batch.drop_column("snapshot_wanted_at")
     op.drop_index("ix_edge_alarms_edge_at", "edge_alarms")
     op.drop_table("edge_alarms")
     op.drop_table("edge_epochs")
