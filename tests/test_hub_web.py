@@ -70,7 +70,7 @@ def test_catalogues_cover_every_key_in_both_languages() -> None:
         # No words outside the catalogue: text nodes hold only template expressions.
         for node in re.findall(r">([^<>{}]*[A-Za-z\u4e00-\u9fff][^<>{}]*)<", text):
             assert not node.strip(), f"{path.name}: untranslated text {node.strip()!r}"
-    for module in ("pages.py", "tasks_pages.py", "evidence.py"):
+    for module in ("pages.py", "tasks_pages.py", "evidence.py", "exports.py"):
         code = (WEB / module).read_text(encoding="utf-8")
         used |= set(re.findall(r'\(\s*"([a-z_]+\.[a-z_.]+)"', code))
         used = {key for key in used if not key.endswith(".")}
@@ -306,3 +306,28 @@ def test_house_page_away_report_reviews_and_reassign(engine: Any) -> None:
         assert "由刘洋改派给陈静，原因：刘洋休假" in page  # noqa: RUF001
         cancel = fetch_post(client, f"/tasks/{task_id}/cancel", {"note": ""})
         assert cancel.json()["error"] == "请填写原因。"
+
+
+def test_resident_search_and_excel_export(engine: Any) -> None:
+    seeded = seed(engine)
+    task_id = open_task(engine, seeded.edge_a, "HA1", "RA1", "move_out")
+    with offline_api(engine) as (client, _):
+        page_login(client, seeded.users["worker_a1"])
+        fetch_post(client, f"/tasks/{task_id}/outcome", {"outcome": "no_change"})
+        client.cookies.clear()
+        page_login(client, seeded.users["admin_a"])
+        for query in ("张伟", "13800000001", "1-1-101"):
+            found = client.get("/residents", params={"q": query}).text
+            assert "/residents/RA1" in found, query
+            assert "/residents/RA2" not in found, query
+        outside = client.get("/residents", params={"q": "李娜"}).text  # community B
+        assert "/residents/RB1" not in outside
+        month = datetime.now(ZoneInfo("UTC")).strftime("%Y-%m")
+        export = client.get(f"/workers/report.csv?month={month}&lang=zh-CN")
+        assert export.status_code == 200
+        assert export.content.startswith(b"\xef\xbb\xbf")
+        header, first = export.content.decode("utf-8-sig").splitlines()[:2]
+        assert header == "月份,网格员,网格,派发,办结,按时率,走访用时中位数（小时）,结果构成"  # noqa: RUF001
+        assert "刘洋" in first
+        assert "A1 网格" in first
+        assert "无变化 1" in first

@@ -86,6 +86,7 @@ class Resident(BaseModel):
     active: bool
     care_recipient: bool
     face_consent: bool = Field(description="A current (not withdrawn) face consent exists.")
+    address: str | None = Field(None, description="The house's address.")
 
 
 class ResidentDetail(Resident):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, or_, select
 
 from hub.api import models
 from hub.auth import Principal, Role
@@ -102,11 +102,12 @@ def _face_consented() -> Any:
     return select(consents.c.resident_id).where(CURRENT_FACE_CONSENT).scalar_subquery()
 
 
-def residents_query(p: Principal, house_id: str | None = None) -> Select[Any]:
+def residents_query(p: Principal, house_id: str | None = None, q: str | None = None) -> Select[Any]:
     query = (
         select(
             residents,
             houses.c.grid_id,
+            houses.c.address,
             residents.c.resident_id.in_(_face_consented()).label("face_consent"),
         )
         .join(houses, houses.c.house_id == residents.c.house_id)
@@ -116,6 +117,16 @@ def residents_query(p: Principal, house_id: str | None = None) -> Select[Any]:
         query = query.where(houses.c.grid_id.in_(p.grids))
     if house_id:
         query = query.where(residents.c.house_id == house_id)
+    if q:  # search by name, phone or house (address or id)
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                residents.c.name.like(like, escape="\\"),
+                residents.c.phone.like(like, escape="\\"),
+                houses.c.address.like(like, escape="\\"),
+                residents.c.house_id == q,
+            )
+        )
     return query
 
 
@@ -135,6 +146,7 @@ def resident_out(row: Any) -> models.Resident:
         active=row.active,
         care_recipient=row.care_recipient,
         face_consent=bool(row.face_consent),
+        address=row.address,
     )
 
 

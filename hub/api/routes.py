@@ -163,10 +163,13 @@ def list_residents(
     house_id: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    q: Annotated[
+        str | None, Query(max_length=64, description="Name, phone or house contains this.")
+    ] = None,
 ) -> Any:
     with ctx.engine.begin() as conn:
         rows, total = queries.page(
-            conn, queries.residents_query(principal, house_id), limit, offset
+            conn, queries.residents_query(principal, house_id, q), limit, offset
         )
         audit.record(
             conn,
@@ -175,7 +178,7 @@ def list_residents(
             "resident",
             ",".join(r.resident_id for r in rows) or "(none)",
             community_id=principal.area_id if principal.role is Role.COMMUNITY_ADMIN else None,
-            detail=f"list house={house_id or '*'} offset={offset}",
+            detail=f"list house={house_id or '*'} q={q or ''} offset={offset}",
         )
     return models.Page[models.Resident](
         items=[queries.resident_out(r) for r in rows], total=total, limit=limit, offset=offset

@@ -437,15 +437,18 @@ def houses_page(request: Request, offset: int = 0) -> Response:
 
 
 @router.get("/residents")
-def residents_page(request: Request, house_id: str = "", offset: int = 0) -> Response:
+def residents_page(request: Request, house_id: str = "", q: str = "", offset: int = 0) -> Response:
     user = _require(request, staff=True)
-    page = routes.list_residents(user, _ctx(request), house_id or None, PAGE_SIZE, max(0, offset))
+    page = routes.list_residents(
+        user, _ctx(request), house_id or None, PAGE_SIZE, max(0, offset), q.strip()[:64] or None
+    )
     return render(
         request,
         "residents.html",
         user,
         "residents",
         residents=page.items,
+        q=q,
         **_pager(page.total, len(page.items), offset, dict(request.query_params)),
     )
 
