@@ -31,6 +31,8 @@ DYNAMIC = {
     "context.": [c.value for c in AlertContext],
     "direction.": ["in", "out"],
     "my.tab_": ["todo", "overdue", "done"],
+    "role.": ["admin", "community_admin", "grid_worker"],
+    "users.done_": ["disable", "enable", "password"],
     "my.none_": ["todo", "overdue", "done"],
     "task.confirm_explain_": ["move_out", "vacancy"],
     "outcome_for.": [f"{k.value}.{o.value}" for k, outs in OUTCOMES.items() for o in outs],
@@ -53,6 +55,8 @@ DYNAMIC = {
         "conflict",
         "too_large",
         "server",
+        "password_short",
+        "not_yourself",
     ],
 }
 
@@ -70,7 +74,7 @@ def test_catalogues_cover_every_key_in_both_languages() -> None:
         # No words outside the catalogue: text nodes hold only template expressions.
         for node in re.findall(r">([^<>{}]*[A-Za-z\u4e00-\u9fff][^<>{}]*)<", text):
             assert not node.strip(), f"{path.name}: untranslated text {node.strip()!r}"
-    for module in ("pages.py", "tasks_pages.py", "evidence.py", "exports.py"):
+    for module in ("pages.py", "tasks_pages.py", "evidence.py", "exports.py", "users_pages.py"):
         code = (WEB / module).read_text(encoding="utf-8")
         used |= set(re.findall(r'\(\s*"([a-z_]+\.[a-z_.]+)"', code))
         used = {key for key in used if not key.endswith(".")}
@@ -331,3 +335,35 @@ def test_resident_search_and_excel_export(engine: Any) -> None:
         assert "刘洋" in first
         assert "A1 网格" in first
         assert "无变化 1" in first
+
+
+def test_users_page_lists_disables_and_resets_within_the_community(engine: Any) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, _):
+        page_login(client, seeded.users["worker_a1"])
+        worker_cookie = dict(client.cookies)
+        assert client.get("/my").status_code == 200
+        client.cookies.clear()
+        page_login(client, seeded.users["admin_a"])
+        listed = client.get("/users?lang=zh-CN").text
+        assert seeded.users["worker_a1"] in listed
+        assert "刘洋" in listed
+        for outsider in ("admin_b", "worker_b1", "admin"):
+            assert seeded.users[outsider] not in listed, outsider
+        worker_id = re.search(
+            rf'data-user="{seeded.users["worker_a1"]}".*?/users/(U-[0-9a-f]+)/disable', listed, re.S
+        )
+        assert worker_id is not None
+        target = worker_id.group(1)
+        short = fetch_post(client, f"/users/{target}/password", {"password": "short"})
+        assert (short.status_code, short.json()["error"]) == (422, "密码至少需要10位。")
+        done = fetch_post(client, f"/users/{target}/disable", {})
+        assert done.json()["message"] == "已停用，登录已失效。"  # noqa: RUF001
+        admin_cookie = dict(client.cookies)
+        client.cookies.clear()
+        client.cookies.update(worker_cookie)
+        assert client.get("/my", follow_redirects=False).status_code == 303  # logged out
+        client.cookies.clear()
+        client.cookies.update(admin_cookie)
+        unknown = fetch_post(client, "/users/U-000000000000/disable", {})
+        assert unknown.status_code == 404

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.web import exports, tasks_pages
+from hub.web import exports, tasks_pages, users_pages
 from hub.web.pages import LoginRequired, render, router
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -22,6 +22,7 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(tasks_pages.router)
     app.include_router(exports.router)
+    app.include_router(users_pages.router)
 
     async def login_required(request: Request, _exc: Exception) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
