@@ -293,3 +293,38 @@ def test_yuface_finds_small_faces_that_hog_misses(tmp_path: Path) -> None:
     assert 300 <= (y1 + y2) / 2 <= 480
     assert faces[0].interocular > 15
     assert small.embed(frame, faces[0]).shape == (128,)
+
+
+def test_motion_crop_finds_the_same_faces_as_the_whole_frame(tmp_path: Path) -> None:
+    """Detecting inside the moving region (at the detector's usual scale) gives the same boxes
+    as detecting on the whole frame (within the HOG pyramid's grid), and the same passages
+    are decided."""
+    need_shared(LFW)
+    from edge_agent.sim.gateclip import plan_clip, render
+    from edge_agent.vision.pipeline import FacePipeline
+    from edge_agent.vision.pipeline_config import PipelineConfig
+    from edge_agent.vision.tracking import iou
+
+    people = [(name, path) for name, path in lfw_sample(4, stride=211)]
+    frames = [f for f, _ in render(plan_clip(people, seed=2, frames_per_passage=8), seed=2)]
+    engine = build_engine(preset_config("default", tmp_path))
+    cropped = FacePipeline(engine, PipelineConfig(motion_crop=True))
+    whole = FacePipeline(engine, PipelineConfig(motion_crop=False))
+    compared = 0
+    for index, frame in enumerate(frames):
+        cropped._quiet(frame)
+        region = cropped._region(frame)
+        if region is not None and index % 3 == 0:
+            a = sorted(f.box for f in cropped._detect(frame))
+            b = sorted(f.box for f in engine.detect(frame))
+            assert len(a) == len(b)
+            for box_a, box_b in zip(a, b, strict=True):
+                assert iou(box_a, box_b) >= 0.6  # HOG's pyramid grid moves boxes a little
+            compared += len(a)
+    assert compared >= 3
+    cropped = FacePipeline(engine, PipelineConfig(motion_crop=True))
+    decided_a = [d.first_frame for i, f in enumerate(frames) for d in cropped.process(f, i)]
+    decided_b = [d.first_frame for i, f in enumerate(frames) for d in whole.process(f, i)]
+    assert decided_a + [d.first_frame for d in cropped.flush()] == decided_b + [
+        d.first_frame for d in whole.flush()
+    ]

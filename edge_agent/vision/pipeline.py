@@ -1,6 +1,7 @@
 """The per-camera face pipeline sized for two CPU cores.
 
-capture -> motion gate -> detect -> track -> quality -> embed (only what helps) -> fuse.
+capture -> motion gate -> detect (in the moving region) -> track -> quality -> embed (only
+what helps) -> fuse.
 
 Most hobby loops detect at full resolution with upsampling and embed every face in every frame.
 Here detection runs on a scaled-down frame, a quiet scene skips detection, and a track embeds
@@ -19,7 +20,7 @@ import numpy as np
 from edge_agent.vision.engine import FaceEngine
 from edge_agent.vision.pipeline_config import PipelineConfig
 from edge_agent.vision.tracking import EntryLine, Sample, Track, Tracker
-from edge_agent.vision.types import Frame, Vector
+from edge_agent.vision.types import Face, Frame, Vector
 from gridgate_wire import PassageDirection
 
 
@@ -57,6 +58,7 @@ class FacePipeline:
             appearance_split=split,
         )
         self._previous: np.ndarray | None = None
+        self._diff: np.ndarray | None = None
         self.frames = 0
         self.detections = 0
         self.embeddings = 0
@@ -67,9 +69,61 @@ class FacePipeline:
             cv2.resize(frame, (160, 90), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
         )
         previous, self._previous = self._previous, small
-        if previous is None or self.tracker.active:
+        self._diff = None if previous is None else cv2.absdiff(small, previous)
+        if self._diff is None or self.tracker.active:
             return False
-        return float(cv2.absdiff(small, previous).mean()) < self.config.motion_threshold
+        return float(self._diff.mean()) < self.config.motion_threshold
+
+    def _region(self, frame: Frame) -> tuple[int, int, int, int] | None:
+        """Where to detect: what moved plus a margin, and around every active track; None for
+        the whole frame (first frame, nothing known, or a region that is most of the frame)."""
+        if not self.config.motion_crop or self._diff is None:
+            return None
+        height, width = frame.shape[:2]
+        sx, sy = width / self._diff.shape[1], height / self._diff.shape[0]
+        boxes = [t.box for t in self.tracker.active]
+        ys, xs = np.nonzero(self._diff > self.config.motion_pixel_threshold)
+        if len(xs):
+            boxes.append((xs.min() * sx, ys.min() * sy, (xs.max() + 1) * sx, (ys.max() + 1) * sy))
+        if not boxes:
+            return None
+        x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x2, y2 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        mx, my = max(0.3 * (x2 - x1), 64.0), max(0.3 * (y2 - y1), 64.0)
+
+        x1, y1 = max(0, int(x1 - mx) // 8 * 8), max(0, int(y1 - my) // 8 * 8)
+        x2, y2 = min(width, int(x2 + mx)), min(height, int(y2 + my))
+        if (x2 - x1) * (y2 - y1) > 0.6 * width * height:
+            return None
+        return x1, y1, x2, y2
+
+    def _detect(self, frame: Frame) -> list[Face]:
+        region = self._region(frame)
+        if region is None:
+            return self.engine.detect(frame)
+        x1, y1, x2, y2 = region
+        crop = frame[y1:y2, x1:x2]
+        # The scale the detector would use on the whole frame, so faces keep their size.
+        max_width = getattr(self.engine.config.detector, "max_width", None)
+        scale = min(1.0, max_width / frame.shape[1]) if max_width else 1.0
+        if scale < 1.0:
+            crop = np.asarray(
+                cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
+            )
+        faces = self.engine.detect(np.ascontiguousarray(crop, dtype=np.uint8))
+        out = []
+        for face in faces:
+            f = face.scaled(1.0 / scale)
+            bx1, by1, bx2, by2 = f.box
+            offset = np.array([x1, y1], dtype=np.float32)
+            out.append(
+                Face(
+                    (bx1 + x1, by1 + y1, bx2 + x1, by2 + y1),
+                    (f.landmarks + offset).astype(np.float32),
+                    f.score,
+                )
+            )
+        return out
 
     def process(self, frame: Frame, frame_index: int | None = None) -> list[TrackDecision]:
         """Feed one frame; returns the decisions that became ready."""
@@ -78,7 +132,7 @@ class FacePipeline:
         if self._quiet(frame):
             self.skipped += 1
             return self._finish(self.tracker.expire(index), index)
-        faces = self.engine.detect(frame)
+        faces = self._detect(frame)
         self.detections += 1
         assigned = self.tracker.update(index, faces)
         wanted = []

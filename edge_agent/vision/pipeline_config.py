@@ -23,6 +23,20 @@ class PipelineConfig(StrictModel):
         ge=0,
         description="Mean absolute grey change (0-255) below which a quiet frame is skipped.",
     )
+    motion_crop: bool = Field(
+        default=True,
+        description=(
+            "Detect only inside the region that changed since the last frame, widened around "
+            "the active tracks (at the detector's usual scale); the whole frame when it is most "
+            "of it."
+        ),
+    )
+    motion_pixel_threshold: int = Field(
+        default=12,
+        ge=1,
+        le=255,
+        description="Grey change (0-255, on a 160x90 thumbnail) that marks a pixel as moving.",
+    )
     appearance_split: float | None = Field(
         default=None,
         ge=-1,
