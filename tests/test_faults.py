@@ -163,6 +163,7 @@ def test_hub_process_killed_and_restarted(tmp_path: Path, own_broker: Mosquitto)
                 "database": {"url": database},
                 "mqtt": {"port": own_broker.port, "reconnect_max_s": 0.5},
                 "api": {"enabled": False},
+                "ingest": {"unregistered_edges": "accept_events"},  # no registry here
             }
         )
     )

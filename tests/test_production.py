@@ -177,7 +177,8 @@ def event_for(edge_id: str, seq: int) -> bytes:
                 "direction": "in",
                 "method": "card",
                 "subject": "resident",
-                "resident_id": "RB1",
+                # Each edge names its own compound's resident (the hub refuses others').
+                "resident_id": "RA1" if edge_id == "edge-A" else "RB1",
                 "decision": "grant",
             }
         )
