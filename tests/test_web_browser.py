@@ -7,6 +7,7 @@ Screenshots of each main page go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,7 +276,11 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
         worker.reload()
         assert code not in worker.content()
 
-        # The centre reassigns the welfare check to the grid leader, with a reason.
+        # The centre reassigns the welfare check to the grid leader, with a reason: it leaves
+        # the worker's open phone page without a reload.
+        worker.goto(f"{base}/my")
+        worker.wait_for_selector(f"li[data-task='{welfare}']")
+        worker.evaluate("window.__notReloaded = true")
         admin.goto(f"{base}/tasks/{welfare}")
         admin.click(".staff-actions details:first-child summary")
         admin.select_option("#reassign-to", "LA1")
@@ -285,18 +290,64 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
         assert "已改派给陈静" in admin.inner_text("#flash")
         wait_until(lambda: "由刘洋改派给陈静" in admin.inner_text("body"), timeout=10)
         admin.screenshot(path=str(SHOTS / "task-reassigned-zh-CN.png"), full_page=True)
-        worker.goto(f"{base}/my")
-        assert worker.locator(f"li[data-task='{welfare}']").count() == 0
+        wait_until(lambda: worker.locator(f"li[data-task='{welfare}']").count() == 0, timeout=20)
+        assert worker.evaluate("window.__notReloaded === true")
 
-        # Pages of the visit loop in both languages and sizes.
+        # Search finds a resident by name; the export opens in Excel (BOM, Chinese headers).
+        admin.goto(f"{base}/residents?lang=zh-CN")
+        admin.fill("#q", "张伟")
+        admin.click("form[role=search] button[type=submit]")
+        admin.wait_for_load_state("networkidle")
+        assert admin.locator("a[href='/residents/RA1']").count() == 1
+        assert admin.locator("a[href='/residents/RA2']").count() == 0
+        admin.screenshot(path=str(SHOTS / "residents-search-zh-CN.png"), full_page=True)
+        admin.goto(f"{base}/workers?lang=zh-CN")
+        href = admin.get_attribute("#export-csv", "href")
+        assert href is not None
+        export = admin.request.get(f"{base}{href}")
+        assert export.body().startswith(b"\xef\xbb\xbf")
+        assert export.body().decode("utf-8-sig").startswith("月份,网格员,网格")
+
+        # Every page in both languages and both sizes; zh-CN pages hold no English words
+        # outside names (the seed's compounds are named in English, usernames are Latin).
+        names = {
+            "Pine",
+            "Court",
+            "Oak",
+            "English",
+            *(u.split("-")[0] for u in seeded.users.values()),
+        }
+        staff_pages = {
+            "dashboard": "/dashboard",
+            "workers": "/workers",
+            "houses": "/houses",
+            "house": "/houses/HA1",
+            "residents": "/residents",
+            "resident": "/residents/RA1",
+            "edges": "/edges",
+            "audit": "/audit",
+            "users": "/users",
+            "task": f"/tasks/{welfare}",
+        }
+        untranslated: dict[str, set[str]] = {}
         for lang in ("zh-CN", "en"):
-            for name, path in (("house", "/houses/HA1"), ("task", f"/tasks/{welfare}")):
-                for size, page in (("desk", admin), ("phone", worker)):
-                    if page is worker and name == "house":
-                        continue
-                    page.goto(f"{base}{path}?lang={lang}")
-                    assert "⟦" not in page.inner_text("body")
-                    page.screenshot(path=str(SHOTS / f"{name}-{size}-{lang}.png"), full_page=True)
+            for size, viewport in (("desk", (1280, 900)), ("phone", (360, 740))):
+                admin.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+                for name, path in staff_pages.items():
+                    admin.goto(f"{base}{path}?lang={lang}")
+                    text = admin.inner_text("main")
+                    assert "⟦" not in text, (lang, name)
+                    if lang == "zh-CN" and name not in ("audit", "edges"):
+                        english = set(re.findall(r"\b[A-Za-z]{3,}\b", text)) - names
+                        if english:
+                            untranslated[name] = english
+                    admin.screenshot(path=str(SHOTS / f"{name}-{size}-{lang}.png"), full_page=True)
+            for tab in ("todo", "overdue", "done"):
+                worker.goto(f"{base}/my?tab={tab}&lang={lang}")
+                assert "⟦" not in worker.inner_text("body")
+                worker.screenshot(path=str(SHOTS / f"my-{tab}-phone-{lang}.png"), full_page=True)
+        admin.set_viewport_size({"width": 1280, "height": 900})
+        assert not untranslated, untranslated
 
         # /api/docs: Swagger UI from local files, under the pages' CSP.
         problems.clear()
