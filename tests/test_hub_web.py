@@ -74,8 +74,8 @@ def test_catalogues_cover_every_key_in_both_languages() -> None:
         # No words outside the catalogue: text nodes hold only template expressions.
         for node in re.findall(r">([^<>{}]*[A-Za-z\u4e00-\u9fff][^<>{}]*)<", text):
             assert not node.strip(), f"{path.name}: untranslated text {node.strip()!r}"
-    for module in ("pages.py", "tasks_pages.py", "evidence.py", "exports.py", "users_pages.py"):
-        code = (WEB / module).read_text(encoding="utf-8")
+    for module in sorted(WEB.glob("*.py")):
+        code = module.read_text(encoding="utf-8")
         used |= set(re.findall(r'\(\s*"([a-z_]+\.[a-z_.]+)"', code))
         used = {key for key in used if not key.endswith(".")}
     for prefix, values in DYNAMIC.items():

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.web import exports, tasks_pages, users_pages
+from hub.web import exports, people_pages, tasks_pages, users_pages
 from hub.web.pages import LoginRequired, render, router
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -21,6 +21,7 @@ def mount_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.include_router(tasks_pages.router)
+    app.include_router(people_pages.router)
     app.include_router(exports.router)
     app.include_router(users_pages.router)
 

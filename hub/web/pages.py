@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import segno
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import (
     HTMLResponse,
@@ -433,61 +431,6 @@ def houses_page(request: Request, offset: int = 0) -> Response:
         "houses",
         houses=[models.House.model_validate(r._mapping) for r in rows],
         **_pager(total, len(rows), offset, dict(request.query_params)),
-    )
-
-
-@router.get("/residents")
-def residents_page(request: Request, house_id: str = "", q: str = "", offset: int = 0) -> Response:
-    user = _require(request, staff=True)
-    page = routes.list_residents(
-        user, _ctx(request), house_id or None, PAGE_SIZE, max(0, offset), q.strip()[:64] or None
-    )
-    return render(
-        request,
-        "residents.html",
-        user,
-        "residents",
-        residents=page.items,
-        q=q,
-        **_pager(page.total, len(page.items), offset, dict(request.query_params)),
-    )
-
-
-def _qr_svg(code: str) -> str:
-    buffer = io.BytesIO()
-    segno.make(f"GRIDGATE-ENROL:{code}", error="m").save(
-        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True
-    )
-    return buffer.getvalue().decode()
-
-
-@router.get("/residents/{resident_id}")
-def resident_page(request: Request, resident_id: str) -> Response:
-    user = _require(request, staff=True)
-    detail = routes.get_resident(resident_id, user, _ctx(request))
-    return render(request, "resident.html", user, "residents", person=detail, invitation=None)
-
-
-@router.post("/residents/{resident_id}/invite")
-async def invite_page(request: Request, resident_id: str) -> Response:
-    user = _require(request, staff=True)
-    fields = await _form(request, user)
-    body = models.ConsentCreate(
-        version=fields.get("version", "v1")[:32] or "v1",
-        guardian_id=fields.get("guardian_id") or None,
-    )
-    invitation = await run_in_threadpool(
-        routes.grant_face_consent, resident_id, body, user, _ctx(request)
-    )
-    detail = routes.get_resident(resident_id, user, _ctx(request))
-    return render(
-        request,
-        "resident.html",
-        user,
-        "residents",
-        person=detail,
-        invitation=invitation,
-        qr_svg=_qr_svg(invitation.enrolment_code),
     )
 
 

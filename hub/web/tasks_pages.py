@@ -12,10 +12,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from gridgate_wire import AlertKind
 from hub.api import models, queries, routes, visit_routes
@@ -23,61 +22,16 @@ from hub.auth import Principal, Role
 from hub.store.schema import residents, tasks, workers
 from hub.visits import DESTRUCTIVE, OUTCOMES, Outcome
 from hub.web import evidence
+from hub.web.answers import _call, _failed, _succeeded, _t
 from hub.web.i18n import Translator
-from hub.web.pages import _ctx, _form, _is_staff, _language, _qr_svg, _require, render
+from hub.web.pages import _ctx, _form, _is_staff, _language, _require, render
+from hub.web.people_pages import _qr_svg
 
 _LOGGER = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 TABS = ("todo", "overdue", "done")
 DONE_WITHIN = timedelta(days=30)
-
-
-def _t(request: Request) -> Translator:
-    return Translator(_language(request))
-
-
-def error_text(t: Translator, exc: HTTPException) -> str:
-    """An API error in the user's language: by its code when it has one, else by status."""
-    detail = exc.detail
-    if isinstance(detail, dict) and detail.get("code"):
-        return t("error." + str(detail["code"]))
-    return t(
-        {
-            400: "error.invalid",
-            403: "error.forbidden",
-            404: "error.not_found",
-            409: "error.conflict",
-            413: "error.too_large",
-            422: "error.invalid",
-        }.get(exc.status_code, "error.server")
-    )
-
-
-def _fetch(request: Request) -> bool:
-    return request.headers.get("x-requested-with") == "fetch"
-
-
-def _failed(request: Request, user: Principal, exc: HTTPException) -> Response:
-    message = error_text(_t(request), exc)
-    if _fetch(request):
-        return JSONResponse({"ok": False, "error": message}, status_code=exc.status_code)
-    return render(request, "error.html", user, status_code=exc.status_code, detail=message)
-
-
-def _succeeded(
-    request: Request, user: Principal, message: str, target: str, html: str = ""
-) -> Response:
-    if _fetch(request):
-        return JSONResponse({"ok": True, "message": message, "html": html})
-    return render(request, "done.html", user, message=message, target=target, extra=html)
-
-
-async def _call(fn: Callable[[], T]) -> T:
-    try:
-        return await run_in_threadpool(fn)
-    except ValidationError as exc:
-        raise HTTPException(422, {"code": "invalid", "reason": str(exc)}) from exc
 
 
 def urgency(task: models.Task, now: datetime, zone: ZoneInfo) -> tuple[Any, ...]:
@@ -453,25 +407,3 @@ async def review_resolve(request: Request, edge_id: str, msg_id: str) -> Respons
     except HTTPException as exc:
         return _failed(request, user, exc)
     return _succeeded(request, user, _t(request)("done.review"), "/dashboard")
-
-
-@router.post("/residents/{resident_id}/new-code")
-async def new_code(request: Request, resident_id: str) -> Response:
-    user = _require(request, staff=True)
-    await _form(request, user)
-    try:
-        invitation = await _call(
-            lambda: visit_routes.new_enrolment_code(resident_id, user, _ctx(request))
-        )
-    except HTTPException as exc:
-        return _failed(request, user, exc)
-    detail = routes.get_resident(resident_id, user, _ctx(request))
-    return render(
-        request,
-        "resident.html",
-        user,
-        "residents",
-        person=detail,
-        invitation=invitation,
-        qr_svg=_qr_svg(invitation.enrolment_code),
-    )

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from hub import audit, users
 from hub.audit import Action
+from hub.web.answers import _failed, _succeeded, _t
 from hub.web.pages import _ctx, _form, _require, render
-from hub.web.tasks_pages import _failed, _succeeded, _t
 
 router = APIRouter(include_in_schema=False)
 

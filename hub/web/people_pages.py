@@ -1,0 +1,95 @@
+"""Pages about residents: the list with search (audited), a resident with consents, recording
+face consent with a one-time enrolment code (shown once with its QR code) and issuing a new
+code for a current consent."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from hub.api import models, routes, visit_routes
+from hub.web.answers import _call, _failed
+from hub.web.pages import PAGE_SIZE, _ctx, _form, _pager, _require, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/residents")
+def residents_page(request: Request, house_id: str = "", q: str = "", offset: int = 0) -> Response:
+    user = _require(request, staff=True)
+    page = routes.list_residents(
+        user, _ctx(request), house_id or None, PAGE_SIZE, max(0, offset), q.strip()[:64] or None
+    )
+    return render(
+        request,
+        "residents.html",
+        user,
+        "residents",
+        residents=page.items,
+        q=q,
+        **_pager(page.total, len(page.items), offset, dict(request.query_params)),
+    )
+
+
+def _qr_svg(code: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(f"GRIDGATE-ENROL:{code}", error="m").save(
+        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True
+    )
+    return buffer.getvalue().decode()
+
+
+@router.get("/residents/{resident_id}")
+def resident_page(request: Request, resident_id: str) -> Response:
+    user = _require(request, staff=True)
+    detail = routes.get_resident(resident_id, user, _ctx(request))
+    return render(request, "resident.html", user, "residents", person=detail, invitation=None)
+
+
+@router.post("/residents/{resident_id}/invite")
+async def invite_page(request: Request, resident_id: str) -> Response:
+    user = _require(request, staff=True)
+    fields = await _form(request, user)
+    body = models.ConsentCreate(
+        version=fields.get("version", "v1")[:32] or "v1",
+        guardian_id=fields.get("guardian_id") or None,
+    )
+    invitation = await run_in_threadpool(
+        routes.grant_face_consent, resident_id, body, user, _ctx(request)
+    )
+    detail = routes.get_resident(resident_id, user, _ctx(request))
+    return render(
+        request,
+        "resident.html",
+        user,
+        "residents",
+        person=detail,
+        invitation=invitation,
+        qr_svg=_qr_svg(invitation.enrolment_code),
+    )
+
+
+@router.post("/residents/{resident_id}/new-code")
+async def new_code(request: Request, resident_id: str) -> Response:
+    user = _require(request, staff=True)
+    await _form(request, user)
+    try:
+        invitation = await _call(
+            lambda: visit_routes.new_enrolment_code(resident_id, user, _ctx(request))
+        )
+    except HTTPException as exc:
+        return _failed(request, user, exc)
+    detail = routes.get_resident(resident_id, user, _ctx(request))
+    return render(
+        request,
+        "resident.html",
+        user,
+        "residents",
+        person=detail,
+        invitation=invitation,
+        qr_svg=_qr_svg(invitation.enrolment_code),
+    )
