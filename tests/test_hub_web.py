@@ -124,8 +124,12 @@ def test_pages_render_in_both_languages_within_scope(engine: Any) -> None:
         zh = client.get("/dashboard?lang=zh-CN").text
         assert "社区总览" in zh
         assert "Community overview" in client.get("/dashboard?lang=en").text
-        # Another community's objects are not found on pages either.
-        assert client.get(f"/tasks/{task_b}").status_code == 404
+        # Another community's objects are not found on pages either (said in Chinese, with
+        # the menu).
+        missing = client.get(f"/tasks/{task_b}?lang=zh-CN")
+        assert missing.status_code == 404
+        assert "找不到该记录" in missing.text
+        assert 'href="/dashboard"' in missing.text
         assert client.get("/residents/RB1").status_code == 404
         assert "HB1" not in client.get("/houses").text
         # A form post without the CSRF token is refused.

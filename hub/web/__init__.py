@@ -39,8 +39,17 @@ def mount_web(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         if exc.status_code == 401:
             return await login_required(request, exc)
+        from hub.web.answers import error_text
+        from hub.web.i18n import Translator
+        from hub.web.pages import _language, _user
+
+        # In the user's language, with the menu when they are logged in.
         return render(
-            request, "error.html", None, status_code=exc.status_code, detail=str(exc.detail)
+            request,
+            "error.html",
+            _user(request),
+            status_code=exc.status_code,
+            detail=error_text(Translator(_language(request)), exc),
         )
 
     app.add_exception_handler(LoginRequired, login_required)

@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.auth import Principal
 from hub.web.i18n import Translator
@@ -22,7 +23,7 @@ def _t(request: Request) -> Translator:
     return Translator(_language(request))
 
 
-def error_text(t: Translator, exc: HTTPException) -> str:
+def error_text(t: Translator, exc: StarletteHTTPException) -> str:
     """An API error in the user's language: by its code when it has one, else by status."""
     detail = exc.detail
     if isinstance(detail, dict) and detail.get("code"):
