@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -155,6 +155,18 @@ class EdgeConfig(StrictModel):
         default_factory=DemoSourceConfig, description="Synthetic passages for demos."
     )
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _models_in_data_dir(cls, data: Any) -> Any:
+        """Unless the engine names a models folder, it is data_dir/models: the converted dlib
+        network is written there at first start, and the service may write nowhere else."""
+        if isinstance(data, dict):
+            engine = data.get("engine")
+            if engine is None or (isinstance(engine, dict) and "models_dir" not in engine):
+                folder = Path(str(data.get("data_dir", "/var/lib/gridgate-edge"))) / "models"
+                data = {**data, "engine": {**(engine or {}), "models_dir": str(folder)}}
+        return data
 
     @model_validator(mode="after")
     def _client_id_default(self) -> EdgeConfig:

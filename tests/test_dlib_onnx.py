@@ -112,3 +112,12 @@ def test_embeddings_match_the_dlib_runtime_embedder(converted_dir: Path) -> None
         assert a.shape == (128,)
         assert abs(float(np.linalg.norm(a)) - 1.0) < 1e-5
         assert float(a @ b) > 1 - 1e-6
+
+
+def test_the_edge_converts_into_its_data_dir_unless_told_otherwise(tmp_path: Path) -> None:
+    from edge_agent.config import EdgeConfig
+
+    base = {"edge_id": "e1", "compound_id": "c1", "data_dir": str(tmp_path)}
+    assert EdgeConfig.model_validate(base).engine.models_dir == tmp_path / "models"
+    named = {**base, "engine": {"models_dir": str(tmp_path / "elsewhere")}}
+    assert EdgeConfig.model_validate(named).engine.models_dir == tmp_path / "elsewhere"
