@@ -54,6 +54,35 @@ class IngestConfig(StrictModel):
     )
 
 
+class PassagesConfig(StrictModel):
+    """What the hub keeps of passages (the edge keeps its own, under its own retention)."""
+
+    keep: Literal["full", "daily_counts", "none"] = Field(
+        default="daily_counts",
+        description=(
+            "full: every passage, for retention_days; daily_counts (default): per edge, day, "
+            "gate, direction, method and decision, no person; none: nothing. Every mode keeps "
+            "ids, seq numbers and a digest for dedup_days (duplicates, order, gaps), never who "
+            "passed."
+        ),
+    )
+    retention_days: int = Field(
+        default=30, ge=1, le=3650, description="keep=full: passages older than this are purged."
+    )
+    counts_retention_days: int = Field(
+        default=400, ge=1, le=3650, description="Daily counts older than this are purged."
+    )
+    dedup_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Stripped passage rows (id, seq, digest) kept this long for deduplication.",
+    )
+    purge_interval_s: float = Field(
+        default=3600, ge=10, le=86_400, description="How often the purge runs."
+    )
+
+
 class ApiConfig(StrictModel):
     enabled: bool = Field(default=True, description="Serve the JSON API and the web pages.")
     host: str = Field(
@@ -99,6 +128,9 @@ class HubConfig(StrictModel):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Storage.")
     mqtt: MqttConfig = Field(default_factory=MqttConfig, description="Broker connection.")
     ingest: IngestConfig = Field(default_factory=IngestConfig, description="Edge ingest.")
+    passages: PassagesConfig = Field(
+        default_factory=PassagesConfig, description="What the hub keeps of passages."
+    )
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
     api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API and web pages.")
     site: SiteConfig = Field(default_factory=SiteConfig, description="Pages: zone, language.")

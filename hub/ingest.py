@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.sql.dml import Insert
@@ -47,6 +48,8 @@ from gridgate_wire import (
     worker_topic,
 )
 from hub import deadletter, edgestate, scope
+from hub import passages as hub_passages
+from hub.config import PassagesConfig
 from hub.live import TaskFeed
 from hub.privacy import on_enrolment, on_erasure
 from hub.store.db import insert_ignoring_duplicates
@@ -87,8 +90,12 @@ class Ingestor:
         batch_max: int = 500,
         batch_wait_ms: int = 20,
         unregistered: scope.Unregistered = "dead_letter",
+        passages: PassagesConfig | None = None,
+        site_timezone: str = "UTC",
     ) -> None:
         self._engine = engine
+        self._passages = passages or PassagesConfig()
+        self._zone = ZoneInfo(site_timezone)
         self._unregistered: scope.Unregistered = unregistered
         self._batch_max = batch_max
         self._batch_wait_s = batch_wait_ms / 1000
@@ -296,14 +303,18 @@ class Ingestor:
             # confirmations, acks) go one by one, so the action runs only for a new row.
             existing = self._existing(conn, ordered)
             run: list[dict[str, object]] = []
+            passages: list[EdgeEvent] = []
             for row, message in ordered:
                 key = (message.edge_id, str(message.id))
                 if key in existing:
-                    if existing[key] != row["payload"]:
+                    if not hub_passages.same_content(existing[key], str(row["payload"])):
                         reused.append(row)
                     continue
                 if isinstance(message, EdgeEvent):
                     existing[key] = str(row["payload"])
+                    passages.append(message)
+                    if self._passages.keep != "full":  # never stored: see hub.passages
+                        row = {**row, "payload": hub_passages.stripped(str(row["payload"]))}
                     run.append(row)
                     continue
                 stored += self._flush(conn, insert, run, per_edge)
@@ -315,6 +326,8 @@ class Ingestor:
                     self._react(conn, message, out)
             stored += self._flush(conn, insert, run, per_edge)
             edgestate.record(conn, per_edge, statuses)
+            if self._passages.keep == "daily_counts":
+                hub_passages.count(conn, passages, self._zone)
         return stored
 
     @staticmethod

@@ -11,6 +11,7 @@ import uvicorn
 
 from gridgate_core.mqtt import MqttLink, settings_from_config
 from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
+from hub import passages
 from hub.api import ApiContext, create_app
 from hub.auth import SessionPolicy
 from hub.config import HubConfig
@@ -44,6 +45,8 @@ class HubService:
             batch_max=config.ingest.batch_max,
             batch_wait_ms=config.ingest.batch_wait_ms,
             unregistered=config.ingest.unregistered_edges,
+            passages=config.passages,
+            site_timezone=config.site.timezone,
         )
         self.ingestor.feed = self.feed
         shared = config.ingest.shared_subscription
@@ -128,14 +131,26 @@ class HubService:
 
     # ---------------------------------------------------------------- lifecycle
 
+    def purge(self, now: datetime | None = None) -> dict[str, int]:
+        """What the retention policy no longer keeps (hub.passages), deleted now."""
+        with self.engine.begin() as conn:
+            done = passages.purge(conn, self.config.passages, now or datetime.now(UTC))
+        if any(done.values()):
+            _LOGGER.info("purged %s", ", ".join(f"{n} {k}" for k, n in done.items() if n))
+        return done
+
     def _duties(self) -> None:
         last_escalation = time.monotonic()
+        last_purge = 0.0
         while not self._stop.wait(_DUTY_INTERVAL_S):
             try:
                 self.resend_rosters()
                 if time.monotonic() - last_escalation >= _ESCALATION_INTERVAL_S:
                     last_escalation = time.monotonic()
                     self.escalate()
+                if time.monotonic() - last_purge >= self.config.passages.purge_interval_s:
+                    last_purge = time.monotonic()
+                    self.purge()
             except Exception:  # the next round tries again; never stop the hub for this
                 _LOGGER.exception("background duty failed")
 

@@ -61,6 +61,20 @@ edges = Table(
     Column("warnings", Text, nullable=False, server_default="[]"),
 )
 
+# Passages as counts (hub.passages, keep=daily_counts): no person, one row per edge, local day,
+# gate, direction, method and decision.
+passage_counts = Table(
+    "passage_counts",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the site's time zone
+    Column("gate", String(64), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("method", String(8), primary_key=True),
+    Column("decision", String(8), primary_key=True),
+    Column("passages", BigInteger, nullable=False),
+)
+
 # Every epoch an edge's store has had, and when the hub first saw it.
 edge_epochs = Table(
     "edge_epochs",

@@ -1,5 +1,6 @@
 """Hardening (issue 14): store epochs and edge alarms; dead letters name the message they
-refused; logins throttled per address; roster snapshots in parts, built outside ingest.
+refused; logins throttled per address; roster snapshots in parts, built outside ingest; passage
+daily counts.
 
 Revision ID: 0005
 Revises: 0004
@@ -49,6 +50,16 @@ def upgrade() -> None:
     with op.batch_alter_table("roster_outbox") as batch:
         batch.add_column(sa.Column("parts", sa.Integer, nullable=False, server_default="1"))
     op.create_table(
+        "passage_counts",
+        sa.Column("edge_id", sa.String(64), primary_key=True),
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("gate", sa.String(64), primary_key=True),
+        sa.Column("direction", sa.String(8), primary_key=True),
+        sa.Column("method", sa.String(8), primary_key=True),
+        sa.Column("decision", sa.String(8), primary_key=True),
+        sa.Column("passages", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
         "roster_parts",
         sa.Column("edge_id", sa.String(64), primary_key=True),
         sa.Column("roster_version", sa.BigInteger, primary_key=True),
@@ -65,6 +76,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("roster_parts")
+    op.drop_table("passage_counts")
     with op.batch_alter_table("roster_outbox") as batch:
         batch.drop_column("parts")
     with op.batch_alter_table("edge_compounds") as batch:
