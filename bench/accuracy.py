@@ -1,6 +1,6 @@
 """Accuracy of the face engines on a labelled photo folder.
 
-    python bench/accuracy.py --dataset ../shared/datasets/lfw-dev --engine dlib --engine onnx --json
+    python bench/accuracy.py --engine default --engine onnx --json
 
 Detection failure rate; 1:1 verification TAR at FAR 1e-2/1e-3/1e-4 over all genuine and impostor
 pairs; open-set 1:N (3 images of each identity of one half enrolled; probes: the rest of that half
@@ -58,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
     if dataset_missing(args.dataset):
         return 2
-    engines = args.engine or ["dlib", "onnx", "yunet+dlib"]
+    engines = args.engine or ["default", "onnx", "yunet+dlib"]
     rows = [
         measure(e, args.dataset, args.models_dir, args.cache_dir, args.processes) for e in engines
     ]

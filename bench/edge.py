@@ -233,7 +233,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for engine in args.engine or ["dlib", "onnx"]:
+        for engine in args.engine or ["default", "onnx"]:
             for count in args.cameras:
                 rows.append(camera_run(args, engine, count, work))
         drain = drain_run(args.backlog, work) if args.backlog else None

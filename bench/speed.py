@@ -208,7 +208,7 @@ def main() -> int:
     cv2.setNumThreads(1)
     rows = []
     sample = read_image(list_dataset(args.dataset)[0][1])
-    for name in args.engine or ["dlib", "onnx"]:
+    for name in args.engine or ["default", "onnx"]:
         engine = build_engine(engine_config(name, args.models_dir))
         row = {"engine": name, "stages_ms": stage_times(engine, sample, args.repeat)}
         row.update(run_clip(args, name))

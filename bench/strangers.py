@@ -64,7 +64,7 @@ def main() -> int:
     if dataset_missing(args.dataset):
         return 2
     rows = []
-    for name in args.engine or ["dlib", "onnx"]:
+    for name in args.engine or ["default", "onnx"]:
         config = engine_config(name, args.models_dir)
         thresholds = build_engine(config).embedder.thresholds
         accept = thresholds.accept if thresholds else 0.5
