@@ -138,6 +138,44 @@ def _changed(conn: Connection, task_id: str, out: Outbound, *, push: bool = True
             out.to_workers.append(message)
 
 
+def _new_task(
+    conn: Connection,
+    house_id: str,
+    kind: AlertKind,
+    resident_id: str | None,
+    actor: str,
+    note: str,
+    now: datetime,
+) -> str:
+    """A new open task, assigned to the house's grid worker when there is one."""
+    task_id = f"T-{uuid7().hex[:16]}"
+    worker_id, assignee = _assign(conn, house_id)
+    conn.execute(
+        tasks.insert().values(
+            task_id=task_id,
+            house_id=house_id,
+            kind=kind.value,
+            state=TaskState.CREATED.value,
+            open=True,
+            resident_id=resident_id,
+            worker_id=worker_id,
+            assignee=assignee,
+            created_at=now,
+            due_at=now + DUE[kind],
+            revision=1,
+        )
+    )
+    _transition(conn, task_id, actor, None, TaskState.CREATED.value, note)
+    if worker_id is not None:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.task_id == task_id)
+            .values(state=TaskState.ASSIGNED.value, revision=2)
+        )
+        _transition(conn, task_id, "system", "created", "assigned", f"{assignee} {worker_id}")
+    return task_id
+
+
 def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) -> str | None:
     """Turn an alert into a new task or evidence on the open one; returns the task id. An
     alert that names no registered house becomes a review item for the community centre."""
@@ -155,31 +193,9 @@ def on_alert(conn: Connection, edge_id: str, alert: EdgeAlert, out: Outbound) ->
     if open_task is not None:
         task_id = str(open_task.task_id)
     else:
-        task_id = f"T-{uuid7().hex[:16]}"
-        worker_id, assignee = _assign(conn, alert.house_id)
-        conn.execute(
-            tasks.insert().values(
-                task_id=task_id,
-                house_id=alert.house_id,
-                kind=alert.kind.value,
-                state=TaskState.CREATED.value,
-                open=True,
-                resident_id=alert.resident_id,
-                worker_id=worker_id,
-                assignee=assignee,
-                created_at=now,
-                due_at=now + DUE[alert.kind],
-                revision=1,
-            )
+        task_id = _new_task(
+            conn, alert.house_id, alert.kind, alert.resident_id, "system", f"alert {alert.id}", now
         )
-        _transition(conn, task_id, "system", None, TaskState.CREATED.value, f"alert {alert.id}")
-        if worker_id is not None:
-            conn.execute(
-                update(tasks)
-                .where(tasks.c.task_id == task_id)
-                .values(state=TaskState.ASSIGNED.value, revision=2)
-            )
-            _transition(conn, task_id, "system", "created", "assigned", f"{assignee} {worker_id}")
     conn.execute(
         task_evidence.insert().values(
             task_id=task_id,
@@ -445,37 +461,3 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
         _changed(conn, row.task_id, out)
         moved.append(str(row.task_id))
     return moved
-
-
-def reassign(
-    conn: Connection, task_id: str, worker_id: str, actor: str, reason: str, out: Outbound
-) -> None:
-    """The centre hands an open task to another worker (改派); they accept it anew."""
-    row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
-    if row is None:
-        raise TaskError(f"no task {task_id}")
-    if not row.open:
-        raise TaskError(f"task {task_id} is {row.state}; it cannot be reassigned")
-    leader = conn.scalar(select(workers.c.leader).where(workers.c.worker_id == worker_id))
-    if leader is None:
-        raise TaskError(f"no worker {worker_id}")
-    state = TaskState.ASSIGNED.value if row.state != TaskState.VISITED.value else row.state
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.task_id == task_id)
-        .values(
-            worker_id=worker_id,
-            assignee="grid-leader" if leader else "grid-worker",
-            state=state,
-            revision=row.revision + 1,
-        )
-    )
-    _transition(
-        conn,
-        task_id,
-        actor,
-        row.state,
-        state,
-        f"reassigned {row.worker_id} -> {worker_id}: {reason}",
-    )
-    _changed(conn, task_id, out)

@@ -135,6 +135,10 @@ def scope_requests(b_task: str) -> dict[tuple[str, str], tuple[str, Any]]:
             "/api/v1/reviews/{edge_b}/{review_b}/resolve",
             {"note": "checked"},
         ),
+        ("POST", "/api/v1/houses/{house_id}/tasks"): (
+            "/api/v1/houses/HB1/tasks",
+            {"kind": "welfare_check", "resident_id": "RB1", "note": "邻居来电"},
+        ),
         ("POST", "/api/v1/tasks/{task_id}/reassign"): (
             f"/api/v1/tasks/{b_task}/reassign",
             {"worker_id": "WB1", "reason": "on leave"},
@@ -164,6 +168,7 @@ STAFF_ONLY = {
     ("POST", "/api/v1/reviews/{edge_id}/{msg_id}/resolve"),
     ("POST", "/api/v1/tasks/{task_id}/reassign"),
     ("POST", "/api/v1/residents/{resident_id}/invitations"),
+    ("POST", "/api/v1/houses/{house_id}/tasks"),
 }
 ADMIN_ONLY = {("GET", "/api/v1/dead-letters")}
 B_MARKERS = ("cB", "HB1", "RB1", "WB1", "GB1", "CB", "RB8", "RB9", "edge-B")

@@ -57,6 +57,7 @@ DYNAMIC = {
         "server",
         "password_short",
         "not_yourself",
+        "task_needs",
     ],
 }
 
@@ -314,6 +315,19 @@ def test_house_page_away_report_reviews_and_reassign(engine: Any) -> None:
         assert "由刘洋改派给陈静，原因：刘洋休假" in page  # noqa: RUF001
         cancel = fetch_post(client, f"/tasks/{task_id}/cancel", {"note": ""})
         assert cancel.json()["error"] == "请填写原因。"
+        # A neighbour phoned: a welfare task by hand; a second one of that kind is refused.
+        made = fetch_post(
+            client,
+            "/houses/HA1/tasks",
+            {"kind": "welfare_check", "resident_id": "RA1", "note": "邻居说几天没见到他"},
+        )
+        assert made.json()["message"] == "已创建关爱探访任务。"
+        twice = fetch_post(client, "/houses/HA1/tasks", {"kind": "welfare_check", "note": "again"})
+        assert twice.status_code == 409
+        assert (
+            fetch_post(client, "/houses/HA1/tasks", {"kind": "welfare_check"}).json()["error"]
+            == "请选择任务类型并填写原因。"
+        )
 
 
 def test_resident_search_and_excel_export(engine: Any) -> None:

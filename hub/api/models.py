@@ -250,6 +250,12 @@ class Review(BaseModel):
     resolution: str
 
 
+class TaskCreate(Body):
+    kind: AlertKind
+    resident_id: str | None = Field(None, max_length=64, description="None: the household.")
+    note: str = Field(min_length=1, max_length=500, description="Why (who phoned, what they said).")
+
+
 class ReassignIn(Body):
     worker_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=500)

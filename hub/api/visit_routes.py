@@ -20,7 +20,8 @@ from hub.audit import Action
 from hub.auth import Principal
 from hub.store.db import as_utc
 from hub.store.schema import alert_reviews, away_reports, compounds, residents
-from hub.tasks import Outbound, TaskError, reassign
+from hub.task_admin import create_by_hand, reassign
+from hub.tasks import Outbound, TaskError
 
 router = APIRouter(prefix="/api/v1")
 
@@ -180,6 +181,30 @@ def resolve_review(
 
 
 # ------------------------------------------------------------------------------ tasks
+
+
+@router.post(
+    "/houses/{house_id}/tasks", response_model=models.Task, status_code=201, tags=["tasks"]
+)
+def create_task(house_id: str, body: models.TaskCreate, principal: Staff, ctx: Ctx) -> Any:
+    """Create a visit task by hand (a neighbour phoned); 409 when the house already has an open
+    task of that kind."""
+    out = Outbound()
+    try:
+        with ctx.engine.begin() as conn:
+            queries.house(conn, principal, house_id)
+            if body.resident_id is not None:
+                row = queries.resident_row(conn, principal, body.resident_id)
+                if row.house_id != house_id:
+                    raise _invalid("resident_not_in_house", "resident_id", "not of this house")
+            task_id = create_by_hand(
+                conn, house_id, body.kind, body.resident_id, principal.actor, body.note, out
+            )
+            created = queries.task(conn, principal, task_id)
+    except TaskError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    ctx.publish(out)
+    return created
 
 
 @router.post("/tasks/{task_id}/reassign", response_model=models.Task, tags=["tasks"])

@@ -361,6 +361,7 @@ def house_page(request: Request, house_id: str) -> Response:
         people=people,
         away=away,
         history=history,
+        kinds=[k.value for k in AlertKind],
         today=datetime.now(ZoneInfo(ctx.site_timezone)).date(),
     )
 
@@ -394,7 +395,29 @@ async def away_submit(request: Request, house_id: str) -> Response:
     return _succeeded(request, user, message, f"/houses/{house_id}")
 
 
-# ------------------------------------------------------------------------------ reviews, codes
+@router.post("/houses/{house_id}/tasks")
+async def task_by_hand(request: Request, house_id: str) -> Response:
+    user = _require(request, staff=True)
+    fields = await _form(request, user)
+    try:
+        try:
+            body = models.TaskCreate.model_validate(
+                {
+                    "kind": fields.get("kind", ""),
+                    "resident_id": fields.get("resident_id") or None,
+                    "note": fields.get("note", "").strip()[:500],
+                }
+            )
+        except ValidationError as exc:
+            raise HTTPException(422, {"code": "task_needs"}) from exc
+        task = await _call(lambda: visit_routes.create_task(house_id, body, user, _ctx(request)))
+    except HTTPException as exc:
+        return _failed(request, user, exc)
+    message = _t(request)("done.task_created", kind=_t(request)("kind." + task.kind.value))
+    return _succeeded(request, user, message, f"/tasks/{task.task_id}")
+
+
+# ------------------------------------------------------------------------------ reviews
 
 
 @router.post("/reviews/{edge_id}/{msg_id}/resolve")
