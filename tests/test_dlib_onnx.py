@@ -12,7 +12,7 @@ from edge_agent.vision import build_engine
 from edge_agent.vision.config import EngineConfig
 from edge_agent.vision.dlib_onnx import DatFormatError, convert, read_dat
 from edge_agent.vision.embedders.dlib_onnx import DlibOnnxEmbedder
-from edge_agent.vision.errors import ModelChecksumError
+from edge_agent.vision.errors import ModelChecksumError, ModelError
 from edge_agent.vision.evaluation import list_dataset, subject_face
 from edge_agent.vision.models import load_manifest, locate, sha256_of
 from edge_agent.vision.presets import preset_config
@@ -121,3 +121,11 @@ def test_the_edge_converts_into_its_data_dir_unless_told_otherwise(tmp_path: Pat
     assert EdgeConfig.model_validate(base).engine.models_dir == tmp_path / "models"
     named = {**base, "engine": {"models_dir": str(tmp_path / "elsewhere")}}
     assert EdgeConfig.model_validate(named).engine.models_dir == tmp_path / "elsewhere"
+
+
+def test_an_unwritable_models_dir_is_a_model_error(tmp_path: Path) -> None:
+    """A typed error, so the edge reports face recognition off and the gates run on cards."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(ModelError, match="cannot write the converted network"):
+        build_engine(EngineConfig(models_dir=blocker / "models"))

@@ -248,8 +248,13 @@ def _out_size(size: int, window: int, stride: int, pad: int) -> int:
 
 def build_onnx(net: DlibNet) -> bytes:
     """The network as a serialized ONNX model (deterministic bytes for the same input)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError as exc:
+        raise ModelError(
+            "converting dlib's network needs the onnx package (pip install onnx)"
+        ) from exc
 
     nodes: list[onnx.NodeProto] = []
     inits: list[onnx.TensorProto] = []
@@ -370,8 +375,11 @@ def convert(source: Path, source_spec: ModelSpec, target: Path) -> Path:
             f"({source_spec.sha256[:12]}...); refusing to convert an unknown network"
         )
     data = build_onnx(read_dat(source.read_bytes()))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".partial")
+    except OSError as exc:
+        raise ModelError(f"cannot write the converted network into {target.parent}: {exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
