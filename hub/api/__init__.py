@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from hub.api.context import ApiContext
-from hub.api.limits import BodyLimit, is_local_path, terse_validation_error
+from hub.api.limits import BodyLimit, is_local_path, terse_validation_error, unstorable_value
 
 
 def create_app(ctx: ApiContext) -> FastAPI:
@@ -31,6 +32,8 @@ def create_app(ctx: ApiContext) -> FastAPI:
     # Outermost: bodies are refused by size before anything parses them (hub.api.limits).
     app.add_middleware(BodyLimit)
     app.add_exception_handler(RequestValidationError, terse_validation_error)
+    for unstorable in (DataError, IntegrityError, OverflowError):
+        app.add_exception_handler(unstorable, unstorable_value)
 
     @app.middleware("http")
     async def security_headers(

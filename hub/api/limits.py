@@ -109,6 +109,16 @@ def is_local_path(target: str) -> bool:
     )
 
 
+async def unstorable_value(request: Request, exc: Exception) -> JSONResponse:
+    """400, not 500, for a value the database cannot take (an integer beyond its column, NUL in
+    PostgreSQL text) that a route's own validation let through; 409 for a conflicting write."""
+    from sqlalchemy.exc import IntegrityError
+
+    if isinstance(exc, IntegrityError):
+        return JSONResponse({"detail": "conflicts with what is stored"}, status_code=409)
+    return JSONResponse({"detail": "a value is out of range or not storable"}, status_code=400)
+
+
 async def terse_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 with field and rule only: the default handler echoes the input (``input``, ``ctx``),
     which for a large or hostile body is the attacker's payload, sent back."""

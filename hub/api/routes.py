@@ -46,7 +46,7 @@ from hub.visits import local_day_end
 router = APIRouter(prefix="/api/v1")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Objects to skip.")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Objects to skip.")]
 
 
 def _mapped_page(
