@@ -210,6 +210,12 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
         assert header is not None
         assert header["height"] < 80, header
         worker.screenshot(path=str(SHOTS / "worker-tabs-zh-CN.png"), full_page=True)
+        # The dashboard refreshes itself when a task appears.
+        assert count(admin, "count-open") == 3
+        admin.evaluate("window.__notReloaded = true")
+        _task(hub, edge_id, 4, "HA2", None, "vacancy")
+        wait_until(lambda: count(admin, "count-open") == 4, timeout=20)
+        assert admin.evaluate("window.__notReloaded === true")
 
         # A welfare task: no "moved out", and no submit without a choice.
         worker.goto(f"{base}/tasks/{welfare}")

@@ -69,9 +69,15 @@
     return { ok: ok, text: text, html: data.html || "" };
   }
 
-  async function refreshPage() {
+  async function refreshPage(event) {
     const page = document.getElementById("live-page");
     if (!page) { return; }
+    // A refresh the server asked for (a task changed) never comes under someone's fingers:
+    // a half-typed reason or an open form stays as it is.
+    const active = document.activeElement;
+    const busy = (active && page.contains(active) && active.matches("input, textarea, select")) ||
+      page.querySelector("details[open]") !== null;
+    if (event && busy) { return; }
     try {
       const response = await fetch(window.location.href, { credentials: "same-origin" });
       if (!response.ok) { return; }
@@ -125,7 +131,7 @@
       flash(said.text, said.ok, said.html);
       if (said.ok) {
         refreshList();
-        refreshPage();
+        refreshPage(null);
         if (form.hasAttribute("data-reload") && !document.getElementById("live-page")) {
           setTimeout(function () { window.location.reload(); }, 1500);
         }
@@ -182,11 +188,13 @@
 
   function listen() {
     const list = document.getElementById("live-list");
-    if (!list || !window.EventSource) { return; }
+    const page = document.querySelector("#live-page[data-live]");
+    if ((!list && !page) || !window.EventSource) { return; }
     const source = new EventSource("/events");
-    source.addEventListener("task", refreshList);
+    const refresh = list ? refreshList : refreshPage;
+    source.addEventListener("task", refresh);
     // EventSource reconnects by itself; refresh after a reconnection in case we missed news.
-    source.addEventListener("open", refreshList);
+    source.addEventListener("open", refresh);
   }
 
   window.addEventListener("online", flush);
