@@ -15,6 +15,8 @@ from gridgate_wire.errors import (
 )
 from gridgate_wire.messages import (
     ALL_MESSAGES,
+    AlertAdvice,
+    AlertContext,
     AlertEvidence,
     AlertKind,
     AlertSuppression,
@@ -41,6 +43,7 @@ from gridgate_wire.messages import (
     RosterResident,
     RosterUpdate,
     SubjectKind,
+    SuppressionReason,
     TaskState,
     WorkerTask,
     new_fields,
@@ -64,6 +67,8 @@ __all__ = [
     "ALL_MESSAGES",
     "CHANNEL_KIND",
     "EDGE_CHANNELS",
+    "AlertAdvice",
+    "AlertContext",
     "AlertEvidence",
     "AlertKind",
     "AlertSuppression",
@@ -95,6 +100,7 @@ __all__ = [
     "RosterResident",
     "RosterUpdate",
     "SubjectKind",
+    "SuppressionReason",
     "TaskState",
     "TopicError",
     "UnknownSchemaVersion",
