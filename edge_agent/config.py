@@ -89,6 +89,21 @@ class HttpConfig(StrictModel):
     token_secret: SecretName | None = Field(
         default=None, description="Secret that readers must send as X-Gridgate-Token."
     )
+    allow_without_token: bool = Field(
+        default=False,
+        description="Serve a non-loopback address without token_secret (a closed reader LAN).",
+    )
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> HttpConfig:
+        loopback = self.bind in ("127.0.0.1", "::1", "localhost") or self.bind.startswith("127.")
+        open_to_lan = not loopback and self.token_secret is None
+        if self.enabled and open_to_lan and not self.allow_without_token:
+            raise ValueError(
+                f"bind {self.bind} without token_secret lets anyone on that network present "
+                "credentials; set token_secret (or allow_without_token: true)"
+            )
+        return self
 
 
 class ReaderConfig(StrictModel):

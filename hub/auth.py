@@ -83,9 +83,31 @@ class SessionPolicy:
     failure_window: timedelta = timedelta(minutes=15)
 
 
+# Long enough but guessed first by any spraying list: refused whatever their length.
+_COMMON = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "123456789012",
+        "0987654321",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "password12",
+        "password123",
+        "password1234",
+        "administrator",
+        "iloveyou123",
+        "welcome123",
+        "changeme123",
+    }
+)
+
+
 def hash_password(password: str) -> str:
     if len(password) < 10:
         raise ValueError("a password needs at least 10 characters")
+    if len(set(password)) < 5 or password.lower() in _COMMON:
+        raise ValueError("a password needs at least 5 different characters and not a common one")
     return _HASHER.hash(password)
 
 

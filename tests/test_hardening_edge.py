@@ -145,3 +145,40 @@ def test_on_record_failure_open_lets_a_granted_resident_through(tmp_path: Path) 
     finally:
         agent.store._db.execute("PRAGMA query_only=OFF")
         agent.stop()
+
+
+def test_a_lan_bind_without_a_token_is_refused_by_validation(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="token_secret"):
+        edge_config(tmp_path, None, http={"bind": "0.0.0.0", "port": 0})  # noqa: S104
+    edge_config(tmp_path, None, http={"bind": "0.0.0.0", "port": 0, "allow_without_token": True})  # noqa: S104
+
+
+def test_edge_http_guards_metrics_and_drops_half_sent_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import time
+
+    monkeypatch.setenv("GRIDGATE_READER_TOKEN", "s3cret-token")
+    agent, _ = _agent(tmp_path, http={"port": 0, "token_secret": "reader_token"})
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert refused.value.code == 401
+        refused.value.close()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"X-Gridgate-Token": "s3cret-token"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310 - loopback
+            assert reply.status == 200
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST /credential HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+            sock.settimeout(15)
+            assert sock.recv(100) == b""  # the edge closed it
+        assert time.monotonic() - started < 10
+    finally:
+        agent.stop()

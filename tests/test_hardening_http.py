@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
 from hub.api import ApiContext, create_app
 from hub.api.limits import IMPORT_LIMIT, is_local_path
-from hub.auth import SessionPolicy
+from hub.auth import SessionPolicy, hash_password
 from hub.auth import login as auth_login
 from hub.store.schema import users
 from tests.hub_helpers import PASSWORD, login, seed
@@ -165,3 +166,10 @@ def test_login_never_redirects_off_the_hub(engine: Engine) -> None:
             assert urlsplit(location).netloc == ""
             assert is_local_path(location)
             assert location.startswith("/ok") == (target == "/ok")
+
+
+def test_weak_passwords_are_refused_whatever_their_length() -> None:
+    for weak in ("aaaaaaaaaaaa", "1212121212121", "1234567890", "Password123"):
+        with pytest.raises(ValueError, match="password"):
+            hash_password(weak)
+    assert hash_password("correct horse battery")

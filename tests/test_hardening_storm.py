@@ -36,7 +36,11 @@ def generated_storm(examples: int, per_kind: int) -> list[Sent]:
         max_examples=examples,
         deadline=None,
         database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
     )
     @given(storms(per_kind))
     def draw(batch: list[Sent]) -> None:
