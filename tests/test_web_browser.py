@@ -203,6 +203,11 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
             page.on("pageerror", lambda e: problems.append(str(e)))
         log_in(worker, base, seeded.users["worker_a1"])
         log_in(admin, base, seeded.users["admin_a"])
+        # Installable: a manifest, and a service worker that keeps the shell for offline use.
+        assert worker.get_attribute("link[rel=manifest]", "href") == "/static/manifest.webmanifest"
+        assert worker.evaluate("navigator.serviceWorker.ready.then(r => r.active !== null)")
+        manifest = worker.request.get(f"{base}/static/manifest.webmanifest").json()
+        assert manifest["start_url"] == "/my"
         # The phone's list, most urgent (the welfare check) first; the header does not wrap.
         first = worker.locator("li[data-task]").first
         assert first.get_attribute("data-task") == welfare

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -19,6 +19,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 def mount_web(app: FastAPI) -> None:
     """Attach the pages and their static files to the app."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> Response:
+        # At the root so that its scope covers /my and /tasks; never cached stale.
+        return FileResponse(
+            STATIC / "sw.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+        )
     app.include_router(router)
     app.include_router(tasks_pages.router)
     app.include_router(people_pages.router)

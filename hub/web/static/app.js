@@ -197,6 +197,21 @@
     source.addEventListener("open", refresh);
   }
 
+  // Installable on the phone: the service worker keeps the shell and the last task pages.
+  // It lives at /sw.js (served by the hub) so that its scope is the whole site.
+  if ("serviceWorker" in navigator && document.getElementById("live-list")) {
+    navigator.serviceWorker.register("/sw.js").catch(function () { /* not essential */ });
+  }
+
+  // Logging out forgets the pages kept for offline use (a phone may be shared).
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.getAttribute("action") === "/logout" &&
+        window.caches) {
+      caches.keys().then(function (names) { names.forEach(function (n) { caches.delete(n); }); });
+    }
+  });
+
   window.addEventListener("online", flush);
   setInterval(flush, 5000);
   saveQueue(loadQueue());
