@@ -28,6 +28,9 @@ class Translator:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._messages = catalogue(self.language)
 
+    def has(self, key: str) -> bool:
+        return key in self._messages
+
     def __call__(self, key: str, **values: Any) -> str:
         text = self._messages.get(key)
         if text is None:
