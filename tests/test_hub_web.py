@@ -280,7 +280,7 @@ def test_page_actions_answer_in_the_users_language(engine: Any) -> None:
         again = fetch_post(client, f"/tasks/{moving}/accept", {})
         assert (again.status_code, again.json()["error"]) == (
             409,
-            "任务状态已变化（可能已被处理），请刷新后再试。",  # noqa: RUF001
+            "状态已变化（可能已被他人处理），请刷新后再试。",  # noqa: RUF001
         )
         assert any(m.KIND == "enrolment_invitation" for out in published for m in out.to_edges)
 
@@ -399,3 +399,29 @@ def test_users_page_lists_disables_and_resets_within_the_community(engine: Any) 
         client.cookies.update(admin_cookie)
         unknown = fetch_post(client, "/users/U-000000000000/disable", {})
         assert unknown.status_code == 404
+
+
+def test_resident_edit_care_flag_and_consent_withdrawal(engine: Any) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, published):
+        page_login(client, seeded.users["admin_a"])
+        client.get("/residents/RA1?lang=zh-CN")
+        saved = fetch_post(
+            client,
+            "/residents/RA1/edit",
+            {"name": "张伟", "phone": "13900000009", "care_recipient": "1"},
+        )
+        assert saved.json()["message"] == "已保存。"
+        page = client.get("/residents/RA1").text
+        assert "13900000009" in page
+        assert "checked" in page.split('name="care_recipient"')[1][:40]
+        nameless = fetch_post(client, "/residents/RA1/edit", {"name": ""})
+        assert nameless.status_code == 422
+        # No consent to withdraw yet: said so; then record one and withdraw it.
+        assert fetch_post(client, "/residents/RA1/withdraw", {}).status_code == 409
+        fetch_post(client, "/residents/RA1/invite", {"version": "v1"})
+        assert 'id="withdraw"' in client.get("/residents/RA1").text
+        done = fetch_post(client, "/residents/RA1/withdraw", {})
+        assert done.json()["message"] == "已撤回，门岗将删除其人脸数据。"  # noqa: RUF001
+        assert 'id="withdraw"' not in client.get("/residents/RA1").text
+        assert any(m.KIND == "roster_update" for out in published for m in out.to_edges)

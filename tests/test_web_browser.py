@@ -268,7 +268,7 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
         worker.check("form.outcome input[data-confirm-box]")
         worker.click("form.outcome button.submit-outcome")
         worker.wait_for_selector("#flash .error")
-        assert "任务状态已变化" in worker.inner_text("#flash")
+        assert "状态已变化" in worker.inner_text("#flash")
         worker.screenshot(path=str(SHOTS / "worker-submit-error-zh-CN.png"), full_page=True)
 
         # A new occupant with face consent: the one-time code and its QR code, once.

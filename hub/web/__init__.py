@@ -28,6 +28,7 @@ def mount_web(app: FastAPI) -> None:
             media_type="text/javascript",
             headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
         )
+
     app.include_router(router)
     app.include_router(tasks_pages.router)
     app.include_router(people_pages.router)

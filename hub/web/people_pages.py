@@ -9,10 +9,11 @@ import io
 import segno
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hub.api import models, routes, visit_routes
-from hub.web.answers import _call, _failed
+from hub.web.answers import _call, _failed, _succeeded, _t
 from hub.web.pages import PAGE_SIZE, _ctx, _form, _pager, _require, render
 
 router = APIRouter(include_in_schema=False)
@@ -93,3 +94,39 @@ async def new_code(request: Request, resident_id: str) -> Response:
         invitation=invitation,
         qr_svg=_qr_svg(invitation.enrolment_code),
     )
+
+
+@router.post("/residents/{resident_id}/edit")
+async def edit_resident(request: Request, resident_id: str) -> Response:
+    """Name, phone and care recipient (关爱对象: welfare checks when unseen)."""
+    user = _require(request, staff=True)
+    fields = await _form(request, user)
+    try:
+        try:
+            body = models.ResidentPatch.model_validate(
+                {
+                    "name": fields.get("name", "").strip()[:128],
+                    "phone": fields.get("phone", "").strip()[:32],
+                    "care_recipient": fields.get("care_recipient") == "1",
+                }
+            )
+        except ValidationError as exc:
+            raise HTTPException(422, {"code": "name_needed"}) from exc
+        await _call(lambda: routes.patch_resident(resident_id, body, user, _ctx(request)))
+    except HTTPException as exc:
+        return _failed(request, user, exc)
+    return _succeeded(
+        request, user, _t(request)("done.resident_saved"), f"/residents/{resident_id}"
+    )
+
+
+@router.post("/residents/{resident_id}/withdraw")
+async def withdraw_consent(request: Request, resident_id: str) -> Response:
+    """Withdraw face consent: the gates erase the resident's face data and confirm."""
+    user = _require(request, staff=True)
+    await _form(request, user)
+    try:
+        await _call(lambda: routes.withdraw_face_consent(resident_id, user, _ctx(request)))
+    except HTTPException as exc:
+        return _failed(request, user, exc)
+    return _succeeded(request, user, _t(request)("done.withdrawn"), f"/residents/{resident_id}")
