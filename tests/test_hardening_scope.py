@@ -36,9 +36,7 @@ def test_an_edge_cannot_raise_alerts_for_another_compound(engine: Engine) -> Non
     ingest(engine, [of(m) for m in batch])
     assert _tasks(engine) == [("HA1", "vacancy")]
     letters = dead(engine)
-    assert sorted(str(letter.msg_id) for letter in letters) == sorted(
-        str(m.id) for m in batch[:3]
-    )
+    assert sorted(str(letter.msg_id) for letter in letters) == sorted(str(m.id) for m in batch[:3])
     assert {letter.field for letter in letters} == {"house_id", "compound_id", "resident_id"}
 
 
