@@ -425,3 +425,18 @@ def test_resident_edit_care_flag_and_consent_withdrawal(engine: Any) -> None:
         assert done.json()["message"] == "已撤回，门岗将删除其人脸数据。"  # noqa: RUF001
         assert 'id="withdraw"' not in client.get("/residents/RA1").text
         assert any(m.KIND == "roster_update" for out in published for m in out.to_edges)
+
+
+def test_houses_page_names_and_filters(engine: Any) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, _):
+        page_login(client, seeded.users["admin_a"])
+        listed = client.get("/houses?lang=zh-CN").text
+        assert "Pine Court" in listed
+        assert "A1 网格" in listed
+        assert ">cA<" not in listed
+        one = client.get("/houses", params={"q": "2-1-201"}).text
+        assert "/houses/HA2" in one
+        assert "/houses/HA1" not in one
+        assert "/houses/HA1" in client.get("/houses", params={"building": "1"}).text
+        assert "/houses/HA1" not in client.get("/houses", params={"vacant": "yes"}).text

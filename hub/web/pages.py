@@ -27,13 +27,21 @@ from starlette.concurrency import run_in_threadpool
 
 from gridgate_wire import AlertKind, TaskState
 from hub import audit, reports
-from hub.api import models, queries, routes, visit_routes
+from hub.api import queries, routes, visit_routes
 from hub.api.context import SESSION_COOKIE, ApiContext, set_session_cookie
 from hub.audit import Action
 from hub.auth import AuthError, Principal, Role, authenticate, login, logout
 from hub.privacy import template_counts
 from hub.store.db import as_utc
-from hub.store.schema import areas, audit_log, houses, task_transitions, tasks, workers
+from hub.store.schema import (
+    areas,
+    audit_log,
+    compounds,
+    houses,
+    task_transitions,
+    tasks,
+    workers,
+)
 from hub.web.i18n import LANGUAGES, Translator
 
 router = APIRouter(include_in_schema=False)
@@ -420,16 +428,33 @@ def workers_page(request: Request, month: str = "") -> Response:
 
 
 @router.get("/houses")
-def houses_page(request: Request, offset: int = 0) -> Response:
+def houses_page(
+    request: Request, q: str = "", building: str = "", vacant: str = "", offset: int = 0
+) -> Response:
+    """Houses with their compound's and grid's names; find by address, building, vacancy."""
     user = _require(request, staff=True)
+    grid = areas.alias("house_grid")
+    query = (
+        queries.houses_query(user)
+        .add_columns(compounds.c.name.label("compound_name"), grid.c.name.label("grid_name"))
+        .join(compounds, compounds.c.compound_id == houses.c.compound_id)
+        .join(grid, grid.c.area_id == houses.c.grid_id)
+    )
+    if q.strip():
+        query = query.where(houses.c.address.contains(q.strip()[:64], autoescape=True))
+    if building.strip():
+        query = query.where(houses.c.building == building.strip()[:32])
+    if vacant in ("yes", "no"):
+        query = query.where(houses.c.vacant.is_(vacant == "yes"))
     with _ctx(request).engine.connect() as conn:
-        rows, total = queries.page(conn, queries.houses_query(user), PAGE_SIZE, max(0, offset))
+        rows, total = queries.page(conn, query, PAGE_SIZE, max(0, offset))
     return render(
         request,
         "houses.html",
         user,
         "houses",
-        houses=[models.House.model_validate(r._mapping) for r in rows],
+        houses=rows,
+        filters={"q": q, "building": building, "vacant": vacant},
         **_pager(total, len(rows), offset, dict(request.query_params)),
     )
 
