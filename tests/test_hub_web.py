@@ -440,3 +440,32 @@ def test_houses_page_names_and_filters(engine: Any) -> None:
         assert "/houses/HA1" not in one
         assert "/houses/HA1" in client.get("/houses", params={"building": "1"}).text
         assert "/houses/HA1" not in client.get("/houses", params={"vacant": "yes"}).text
+
+
+def test_dashboard_filters_overdue_and_by_creation_date(engine: Any) -> None:
+    from sqlalchemy import update
+
+    from hub.store.schema import tasks
+
+    seeded = seed(engine)
+    late = open_task(engine, seeded.edge_a, "HA1", "RA1", "move_out")
+    fresh = open_task(engine, seeded.edge_a, "HA2", "RA2", "welfare_check")
+    with engine.begin() as conn:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.task_id == late)
+            .values(
+                due_at=datetime.now(ZoneInfo("UTC")) - timedelta(days=1),
+                created_at=datetime.now(ZoneInfo("UTC")) - timedelta(days=10),
+            )
+        )
+    with offline_api(engine) as (client, _):
+        page_login(client, seeded.users["admin_a"])
+        overdue = client.get("/dashboard", params={"overdue": "1"}).text
+        assert late in overdue
+        assert fresh not in overdue
+        since = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=2)).date().isoformat()
+        recent = client.get("/dashboard", params={"since": since}).text
+        assert fresh in recent
+        assert late not in recent
+        assert client.get("/dashboard", params={"since": "not-a-date"}).status_code == 200

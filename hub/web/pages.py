@@ -8,7 +8,7 @@ import hmac
 import json
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -36,7 +36,6 @@ from hub.store.db import as_utc
 from hub.store.schema import (
     areas,
     audit_log,
-    compounds,
     houses,
     task_transitions,
     tasks,
@@ -274,23 +273,34 @@ def dashboard(
     grid_id: str = "",
     kind: str = "",
     state: str = "",
+    overdue: str = "",
+    since: str = "",
 ) -> Response:
     user = _require(request, staff=True)
     ctx = _ctx(request)
     now = datetime.now(UTC)
+    shown_query = queries.tasks_query(
+        user,
+        grid_id=grid_id or None,
+        kind=kind or None,
+        state=state or None,
+        open_only=None if state else True,
+    )
+    if overdue == "1":
+        shown_query = shown_query.where(tasks.c.open.is_(True), tasks.c.due_at < now)
+    try:
+        created_from = date.fromisoformat(since) if since else None
+    except ValueError:
+        created_from = None
+    if created_from is not None:
+        zone = ZoneInfo(ctx.site_timezone)
+        first = datetime.combine(created_from, time(0, 0), tzinfo=zone).astimezone(UTC)
+        shown_query = shown_query.where(tasks.c.created_at >= first)
     month = now.strftime("%Y-%m")
     start, _end = reports.month_bounds(month)
     with ctx.engine.connect() as conn:
         open_rows = conn.execute(queries.tasks_query(user, open_only=True)).all()
-        shown = conn.execute(
-            queries.tasks_query(
-                user,
-                grid_id=grid_id or None,
-                kind=kind or None,
-                state=state or None,
-                open_only=None if state else True,
-            ).limit(200)
-        ).all()
+        shown = conn.execute(shown_query.limit(200)).all()
         closed_month = int(
             conn.scalar(
                 select(func.count())
@@ -336,7 +346,13 @@ def dashboard(
         states=_STATES,
         grids=[{"area_id": k, "name": v} for k, v in names.items()],
         grid_names=names,
-        filters={"grid_id": grid_id, "kind": kind, "state": state},
+        filters={
+            "grid_id": grid_id,
+            "kind": kind,
+            "state": state,
+            "overdue": overdue,
+            "since": created_from.isoformat() if created_from else "",
+        },
         tasks=sorted(
             (queries.task_out(r) for r in shown),
             key=lambda x: (not (x.open and as_utc(x.due_at) < now), -x.confidence, x.due_at),
@@ -424,38 +440,6 @@ def workers_page(request: Request, month: str = "") -> Response:
         names=names,
         month=month,
         scale=380 / biggest,
-    )
-
-
-@router.get("/houses")
-def houses_page(
-    request: Request, q: str = "", building: str = "", vacant: str = "", offset: int = 0
-) -> Response:
-    """Houses with their compound's and grid's names; find by address, building, vacancy."""
-    user = _require(request, staff=True)
-    grid = areas.alias("house_grid")
-    query = (
-        queries.houses_query(user)
-        .add_columns(compounds.c.name.label("compound_name"), grid.c.name.label("grid_name"))
-        .join(compounds, compounds.c.compound_id == houses.c.compound_id)
-        .join(grid, grid.c.area_id == houses.c.grid_id)
-    )
-    if q.strip():
-        query = query.where(houses.c.address.contains(q.strip()[:64], autoescape=True))
-    if building.strip():
-        query = query.where(houses.c.building == building.strip()[:32])
-    if vacant in ("yes", "no"):
-        query = query.where(houses.c.vacant.is_(vacant == "yes"))
-    with _ctx(request).engine.connect() as conn:
-        rows, total = queries.page(conn, query, PAGE_SIZE, max(0, offset))
-    return render(
-        request,
-        "houses.html",
-        user,
-        "houses",
-        houses=rows,
-        filters={"q": q, "building": building, "vacant": vacant},
-        **_pager(total, len(rows), offset, dict(request.query_params)),
     )
 
 

@@ -1,6 +1,6 @@
-"""Pages about residents: the list with search (audited), a resident with consents, recording
-face consent with a one-time enrolment code (shown once with its QR code) and issuing a new
-code for a current consent."""
+"""Pages about houses and residents: houses found by address, building, vacancy; residents
+found by name, phone or house (audited); a resident with consents, edits, recording face consent
+with a one-time enrolment code (shown once with its QR code), a new code, withdrawal."""
 
 from __future__ import annotations
 
@@ -12,11 +12,44 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from hub.api import models, routes, visit_routes
+from hub.api import models, queries, routes, visit_routes
+from hub.store.schema import areas, compounds, houses
 from hub.web.answers import _call, _failed, _succeeded, _t
 from hub.web.pages import PAGE_SIZE, _ctx, _form, _pager, _require, render
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/houses")
+def houses_page(
+    request: Request, q: str = "", building: str = "", vacant: str = "", offset: int = 0
+) -> Response:
+    """Houses with their compound's and grid's names; find by address, building, vacancy."""
+    user = _require(request, staff=True)
+    grid = areas.alias("house_grid")
+    query = (
+        queries.houses_query(user)
+        .add_columns(compounds.c.name.label("compound_name"), grid.c.name.label("grid_name"))
+        .join(compounds, compounds.c.compound_id == houses.c.compound_id)
+        .join(grid, grid.c.area_id == houses.c.grid_id)
+    )
+    if q.strip():
+        query = query.where(houses.c.address.contains(q.strip()[:64], autoescape=True))
+    if building.strip():
+        query = query.where(houses.c.building == building.strip()[:32])
+    if vacant in ("yes", "no"):
+        query = query.where(houses.c.vacant.is_(vacant == "yes"))
+    with _ctx(request).engine.connect() as conn:
+        rows, total = queries.page(conn, query, PAGE_SIZE, max(0, offset))
+    return render(
+        request,
+        "houses.html",
+        user,
+        "houses",
+        houses=rows,
+        filters={"q": q, "building": building, "vacant": vacant},
+        **_pager(total, len(rows), offset, dict(request.query_params)),
+    )
 
 
 @router.get("/residents")
