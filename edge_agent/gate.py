@@ -207,6 +207,7 @@ class GateWorker:
                 self.camera.gate,
                 verdict,
                 open_door=not tailgating,
+                actuator=self.actuator,
                 occurred_at=occurred,
                 gate=self.camera.gate,
                 lane=self.camera.lane,

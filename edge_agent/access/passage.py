@@ -179,10 +179,18 @@ class PassageDesk:
     # ------------------------------------------------------------------ commit, then open
 
     def commit(
-        self, door_gate: str, verdict: GateDecision, *, open_door: bool = True, **fields: object
+        self,
+        door_gate: str,
+        verdict: GateDecision,
+        *,
+        open_door: bool = True,
+        actuator: Actuator | None = None,
+        **fields: object,
     ) -> EdgeEvent:
         """Record the passage, then open the door for a granted one (unless ``open_door`` is
-        false, as for a tailgater). See the module docstring for a failing store."""
+        false, as for a tailgater) with ``actuator`` (default: the gate's door). See the module
+        docstring for a failing store."""
+        door = actuator or self._door(door_gate)
         reason = str(fields.pop("reason", verdict.reason))
         try:
             event = self._record(decision=verdict.decision, reason=reason, **fields)
@@ -190,7 +198,7 @@ class PassageDesk:
             self._raise_alarm(exc)
             opened = False
             if verdict.granted and open_door and self.on_record_failure == "open":
-                opened = self._door(door_gate).open(self._open_s(door_gate))
+                opened = door.open(self._open_s(door_gate))
                 self.unrecorded_openings += int(opened)
             raise PassageNotRecorded(
                 verdict.decision if opened else Decision.DENY,
@@ -198,11 +206,7 @@ class PassageDesk:
                 opened,
             ) from exc
         self.alarm = None
-        if (
-            verdict.granted
-            and open_door
-            and not self._door(door_gate).open(self._open_s(door_gate))
-        ):
+        if verdict.granted and open_door and not door.open(self._open_s(door_gate)):
             _LOGGER.error("gate %s: door actuator failed after a granted passage", door_gate)
             try:
                 return self._record(decision=Decision.DENY, reason="door actuator failed", **fields)
