@@ -222,6 +222,10 @@ def test_task_page_offers_the_kinds_outcomes_and_says_the_evidence(engine: Any) 
             assert sentence in zh, sentence
         assert "last seen going out" not in zh  # the edge's English note: English pages only
         assert "Call the family first" in client.get(f"/tasks/{welfare}?lang=en").text
+        sheet = client.get(f"/tasks/{welfare}/print?lang=zh-CN").text
+        assert "派单单" in sheet
+        assert "☐ 本人安好" in sheet
+        assert "建议先电话联系家属" in sheet
 
 
 def test_page_actions_answer_in_the_users_language(engine: Any) -> None:

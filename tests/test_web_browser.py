@@ -339,6 +339,7 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
             "audit": "/audit",
             "users": "/users",
             "task": f"/tasks/{welfare}",
+            "visit-sheet": f"/tasks/{welfare}/print",
         }
         untranslated: dict[str, set[str]] = {}
         for lang in ("zh-CN", "en"):

@@ -144,6 +144,27 @@ def task_page(request: Request, task_id: str) -> Response:
     )
 
 
+@router.get("/tasks/{task_id}/print")
+def task_print(request: Request, task_id: str) -> Response:
+    """The visit sheet (派单单) to print: the task, what the gates saw, the outcomes to tick."""
+    user = _require(request)
+    ctx = _ctx(request)
+    with ctx.engine.connect() as conn:
+        detail = queries.task_detail(conn, user, task_id)
+    said = [
+        evidence.sentences(e.detail, _t(request), ZoneInfo(ctx.site_timezone), _language(request))
+        for e in detail.evidence
+    ]
+    return render(
+        request,
+        "task_print.html",
+        user,
+        task=detail,
+        latest=said[-1] if said else None,
+        **context_for_tasks(request),
+    )
+
+
 @router.post("/tasks/{task_id}/accept")
 async def accept(request: Request, task_id: str) -> Response:
     user = _require(request)
