@@ -40,7 +40,7 @@ from gridgate_wire import (
 )
 from hub.config import DatabaseConfig
 from hub.store.db import make_engine, migrate
-from hub.store.schema import areas, compounds, edge_messages, houses, workers
+from hub.store.schema import areas, compounds, edge_compounds, edge_messages, houses, workers
 
 
 def build_events(edge_id: str, count: int, work: Path) -> list[bytes]:
@@ -144,6 +144,8 @@ def run(
                 "instance_id": f"hub-{uuid.uuid4().hex[:6]}",
                 "database": {"url": url},
                 "mqtt": {"port": broker.port},
+                # The load edges are not in the registry (issue 14 refuses those by default).
+                "ingest": {"unregistered_edges": "accept_events"},
                 # The shipped defaults (batch_max 500, batch_wait_ms 20).
                 "logging": {"level": "WARNING"},
             },
@@ -195,6 +197,10 @@ def run(
         for k in ("move_out", "vacancy", "new_occupant", "welfare_check")
     ]
     alert_edge = f"alerts-{uuid.uuid4().hex[:4]}"
+    with engine.begin() as conn:  # alerts are accepted only from the compound's own edge
+        conn.execute(
+            edge_compounds.insert().values(edge_id=alert_edge, compound_id="c1", roster_version=0)
+        )
 
     def alerts() -> None:
         """Alerts during the load, each a new house and kind, so each makes a task and a push."""

@@ -62,6 +62,7 @@ def main() -> int:
                 "database": {"url": url},
                 "mqtt": {"port": broker.port, "reconnect_max_s": 1.0},
                 "api": {"enabled": False},
+                "ingest": {"unregistered_edges": "accept_events"},  # no registry here
                 "logging": {"level": "WARNING"},
             },
             work,
