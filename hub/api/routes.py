@@ -421,7 +421,13 @@ def post_outcome(task_id: str, body: models.OutcomeIn, principal: User, ctx: Ctx
     gets a resident record and, with face consent, an enrolment code (returned once);
     ``nobody_home`` keeps the task open until ``revisit_at``."""
     person = None if body.new_occupant is None else NewOccupant(**body.new_occupant.model_dump())
-    back_on = None if body.back_on is None else local_day_end(body.back_on, ctx.site_timezone)
+    try:
+        back_on = None if body.back_on is None else local_day_end(body.back_on, ctx.site_timezone)
+        revisit = None if body.revisit_at is None else as_utc(body.revisit_at)
+    except (OverflowError, ValueError) as exc:  # a date at the very edge of the calendar
+        raise HTTPException(
+            422, {"code": "bad_date", "field": "back_on", "reason": "out of range"}
+        ) from exc
 
     def act(conn: Any, out: Outbound) -> Any:
         try:
@@ -434,7 +440,7 @@ def post_outcome(task_id: str, body: models.OutcomeIn, principal: User, ctx: Ctx
                 body.note,
                 person,
                 back_on=back_on,
-                revisit=None if body.revisit_at is None else as_utc(body.revisit_at),
+                revisit=revisit,
                 confirmed=body.confirmed,
             )
         except OutcomeError as exc:

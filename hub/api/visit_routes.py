@@ -75,8 +75,11 @@ def report_away(house_id: str, body: models.AwayIn, principal: Staff, ctx: Ctx) 
     ``away_from`` until about ``back_on``: the edges stay quiet about their absence until then
     (plus a grace period) and alert again if they are not back."""
     zone = ZoneInfo(ctx.site_timezone)
-    away_from = datetime.combine(body.away_from, time(0, 0), tzinfo=zone).astimezone(UTC)
-    back_on = visits.local_day_end(body.back_on, ctx.site_timezone)
+    try:
+        away_from = datetime.combine(body.away_from, time(0, 0), tzinfo=zone).astimezone(UTC)
+        back_on = visits.local_day_end(body.back_on, ctx.site_timezone)
+    except (OverflowError, ValueError) as exc:  # a date at the very edge of the calendar
+        raise _invalid("bad_date", "back_on", "out of range") from exc
     out = Outbound()
     now = datetime.now(UTC)
     with ctx.engine.begin() as conn:

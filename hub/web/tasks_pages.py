@@ -214,7 +214,10 @@ def _local_datetime(value: str, zone: str) -> datetime | None:
         raise HTTPException(422, {"code": "bad_time"}) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # the very edge of the calendar
+        raise HTTPException(422, {"code": "bad_time"}) from exc
 
 
 def _outcome_body(fields: dict[str, str], zone: str) -> models.OutcomeIn:
