@@ -521,3 +521,22 @@ def test_sessions_expire_when_idle_and_at_the_absolute_limit(engine: Any) -> Non
             token, _ = login(conn, seeded.users["admin_a"], PASSWORD, "test", policy)
         with pytest.raises(AuthError, match="expired"), engine.begin() as conn:
             authenticate(conn, token, stale)
+
+
+def test_new_enrolment_code_replaces_the_unused_one(engine: Any) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, published):
+        admin = login(client, seeded.users["admin_a"])
+        none_yet = client.post("/api/v1/residents/RA1/invitations", headers=admin)
+        assert none_yet.status_code == 409  # no face consent to invite for
+        first = client.post("/api/v1/residents/RA1/consents", headers=admin, json={"version": "v1"})
+        assert first.status_code == 201
+        again = client.post("/api/v1/residents/RA1/invitations", headers=admin)
+        assert again.status_code == 201, again.text
+        assert again.json()["enrolment_code"] != first.json()["enrolment_code"]
+        with engine.connect() as conn:
+            statuses = sorted(
+                conn.scalars(select(invitations.c.status).where(invitations.c.resident_id == "RA1"))
+            )
+        assert statuses == ["replaced", "sent"]
+        assert [m.KIND for m in published[-1].to_edges] == ["enrolment_invitation"]
