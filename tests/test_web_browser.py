@@ -279,6 +279,7 @@ def test_visit_loop_in_a_browser(tmp_path: Path, broker: Mosquitto, browser: Any
         worker.check("form.outcome input[name=face_consent]")
         worker.click("form.outcome button.submit-outcome")
         worker.wait_for_selector("#flash #enrolment-code")
+        assert "已提交：确认新住户。" in worker.inner_text("#flash")  # noqa: RUF001
         code = worker.inner_text("#enrolment-code")
         assert len(code) == 8
         assert code.isdigit()

@@ -268,7 +268,10 @@ async def outcome(request: Request, task_id: str) -> Response:
         when = evidence.day_time(t, result.revisit_at, ZoneInfo(ctx.site_timezone))
         message = t("done.nobody_home", when=when)
     else:
-        message = t("done.outcome", outcome=t(f"outcome_for.{result.task.kind.value}.{chosen}"))
+        label = t(f"outcome_for.{result.task.kind.value}.{chosen}")
+        # The choice's own words, without the instruction in brackets ("(enter the name)").
+        label = label.split("\uff08")[0].split(" (")[0].strip()  # full-width or ASCII
+        message = t("done.outcome", outcome=label)
     if result.enrolment_code:
         html = bytes(
             render(
