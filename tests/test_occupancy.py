@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,15 @@ from edge_agent.runtime import EdgeAgent
 from edge_agent.sim.compound import SimConfig, simulate
 from edge_agent.sim.scoring import run_scenario, score
 from edge_agent.store.events import EventRow
-from gridgate_wire import AlertContext
+from edge_agent.store.roster import RosterStore
+from gridgate_wire import (
+    AlertContext,
+    AlertKind,
+    AlertSuppression,
+    SuppressionReason,
+    new_fields,
+)
+from hub import feedback
 from tests.edge_helpers import edge_config, resident, roster
 
 
@@ -208,3 +216,41 @@ def test_edge_runtime_sends_alerts_through_the_outbox(tmp_path: Path) -> None:
     assert len([r for r in rows if r.topic.endswith("/alert")]) == len(sent)
     assert all(a.compound_id == "c1" for a in sent)
     agent.stop()
+
+
+def test_quiet_windows_at_the_edge_are_per_resident_or_house(tmp_path: Path) -> None:
+    """A quiet window for one resident leaves their housemates' alerts alone."""
+    store = RosterStore(tmp_path / "roster.sqlite3")
+    until = datetime(2027, 1, 1, tzinfo=UTC)
+    store.add_suppression(
+        AlertSuppression(
+            **new_fields(),
+            edge_id="edge-t",
+            house_id="H1",
+            kind=AlertKind.MOVE_OUT,
+            until=until,
+            resident_id="R1",
+            reason=SuppressionReason.AWAY,
+        )
+    )
+    assert store.suppressed_until("H1", "move_out", "R1") == (until.timestamp(), "away")
+    assert store.suppressed_until("H1", "move_out", "R2") is None
+    store.add_suppression(
+        AlertSuppression(
+            **new_fields(), edge_id="edge-t", house_id="H1", kind=AlertKind.VACANCY, until=until
+        )
+    )
+    assert store.suppressed_until("H1", "vacancy", None) == (until.timestamp(), "no_change")
+    store.close()
+
+
+def test_hub_quiet_windows_grow_with_repeated_false_alarms() -> None:
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    first = feedback.after_no_change(AlertKind.MOVE_OUT, "H1", "R1", 0, now)
+    third = feedback.after_no_change(AlertKind.MOVE_OUT, "H1", "R1", 2, now)
+    assert first.resident_id == "R1"  # that person only, not the house
+    assert (third.until - now) == 4 * (first.until - now)
+    capped = feedback.after_no_change(AlertKind.WELFARE_CHECK, "H1", "R1", 10, now)
+    assert capped.until - now == feedback.NO_CHANGE_CAP[AlertKind.WELFARE_CHECK]
+    away = feedback.after_away("H1", None, now + timedelta(days=20), now)
+    assert {q.kind for q in away} == set(feedback.ABSENCE_KINDS)

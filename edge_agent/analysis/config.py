@@ -57,6 +57,15 @@ class AnalyserConfig(StrictModel):
             "rarely (car gate, homebodies), later alerts for them."
         ),
     )
+    absence_p_year: float = Field(
+        default=0.02,
+        gt=0,
+        lt=1,
+        description=(
+            "Chance move-out alerts tolerated per person per year for people seen on few days "
+            "(their quiet spells are many); bounds the wait from below for them."
+        ),
+    )
     decline_max_days: int = Field(
         default=3,
         ge=0,
@@ -94,9 +103,13 @@ class AnalyserConfig(StrictModel):
         default=2.0, ge=1, description="The named house needs this many times the runner-up."
     )
     attribution_wait_days: float = Field(
-        default=10,
+        default=21,
         ge=0,
-        description="A qualifying stranger waits up to this long for its house to become clear.",
+        description=(
+            "A qualifying stranger whose house stays unclear waits this long before an alert "
+            "that names no house (a review item for the centre, not a visit). Shorter: more "
+            "review items about residents in masks and the daylight half of split ids."
+        ),
     )
     shadow_alternation: float = Field(
         default=0.8,

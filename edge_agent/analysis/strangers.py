@@ -15,7 +15,7 @@ in and out like one person's, where two people who live together do not.
 
 from __future__ import annotations
 
-import itertools
+import bisect
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -106,24 +106,21 @@ class Person:
     day_only: bool = False  # seen going out in the morning only (the daylight half)
 
 
-def alternation(
-    a: Iterable[tuple[float, str]], b: Iterable[tuple[float, str]]
-) -> tuple[float, int]:
-    """How well two passage series merge into one person's in/out alternation (share, pairs).
-
-    Only the span both were seen in counts; a share near 1 over many pairs says one person.
-    """
-    xs, ys = list(a), list(b)
-    if not xs or not ys:
-        return 0.0, 0
-    lo = max(xs[0][0], ys[0][0])
-    hi = min(xs[-1][0], ys[-1][0])
-    merged = sorted(
-        [(t, d, 0) for t, d in xs if lo <= t <= hi] + [(t, d, 1) for t, d in ys if lo <= t <= hi]
-    )
-    # Only the hand-overs between the two series test the hypothesis.
-    switches = [(p, q) for p, q in itertools.pairwise(merged) if p[2] != q[2]]
-    if not switches:
-        return 0.0, 0
-    good = sum(1 for p, q in switches if p[1] != q[1])
-    return good / len(switches), len(switches)
+def fills_holes(
+    stranger: Iterable[tuple[float, str]], resident: list[tuple[float, str]]
+) -> tuple[int, int]:
+    """How many stranger passages (of those within the resident's span) land in a hole of the
+    resident's own record (between two passages of the same direction) with the missing
+    direction: (filled, tried). A resident's unrecognised passages fill every hole; another
+    person's passages fill at most about half by chance."""
+    times = [t for t, _ in resident]
+    filled = tried = 0
+    for t, direction in stranger:
+        i = bisect.bisect_left(times, t)
+        if i == 0 or i >= len(times):
+            continue
+        before, after = resident[i - 1][1], resident[i][1]
+        tried += 1
+        if before == after and direction != before:
+            filled += 1
+    return filled, tried

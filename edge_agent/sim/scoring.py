@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent.analysis.occupancy import DAY, HOUR, Alert, AnalyserConfig, OccupancyAnalyser
-from edge_agent.sim.compound import SimConfig, SimResult, Truth, festival_days, simulate
+from edge_agent.sim.compound import SimConfig, SimResult, Truth, simulate
+from edge_agent.sim.field_people import festival_days
 from edge_agent.store.events import EventStore
 
 KINDS = ("move_out", "vacancy", "new_occupant", "welfare_check")
@@ -176,6 +177,15 @@ def score(run: ScenarioRun) -> dict[str, Any]:
                 else 1.0
             )
         if kind == "new_occupant":
+            # An alert that names no house is a review item for the centre, not a visit.
+            visits = [(a, t) for a, t in mine if a.house_id is not None]
+            row["visit_alerts"] = len(visits)
+            row["visit_precision"] = (
+                round(sum(1 for _, t in visits if t is not None) / len(visits), 4)
+                if visits
+                else 1.0
+            )
+            row["review_items"] = len(mine) - len(visits)
             named = [(a, t) for a, t in mine if t is not None and a.house_id is not None]
             row["house_named"] = round(len(named) / true_alerts, 4) if true_alerts else None
             row["house_correct"] = (
@@ -184,10 +194,10 @@ def score(run: ScenarioRun) -> dict[str, Any]:
                 else None
             )
         per_kind[kind] = row
-    false = [a for a, t, _ in judged if t is None]
+    false = [a for a, t, _ in judged if t is None and a.house_id is not None]
     households = sim.config.households
     months = sim.config.days / 30
-    per_kind["false_visits"] = {
+    per_kind["false_visits"] = {  # alerts that send a worker to a house for nothing
         "per_1000_households_month": round(len(false) / households * 1000 / months, 2),
         "after_spring_festival_per_1000": _after_festival(sim, false),
     }

@@ -1,0 +1,126 @@
+"""New-occupant alerts: a stranger who sleeps here, with which house, unless it is a resident."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from edge_agent.analysis.calibration import calibrated
+from edge_agent.analysis.config import Alert
+from edge_agent.analysis.strangers import fills_holes
+from gridgate_wire import AlertContext, AlertEvidence, AlertKind
+
+if TYPE_CHECKING:
+    from edge_agent.analysis.occupancy import OccupancyAnalyser
+
+_LOGGER = logging.getLogger(__name__)
+DAY = 86_400.0
+
+
+def house_of(an: OccupancyAnalyser, co: Counter[str]) -> tuple[str | None, int]:
+    top = co.most_common(2)
+    if not top or top[0][1] < an.config.min_co_passages:
+        return None, 0
+    runner_up = top[1][1] if len(top) > 1 else 0
+    if top[0][1] < an.config.co_dominance * runner_up:
+        return None, 0
+    return top[0][0], top[0][1]
+
+
+def shadow_of(
+    an: OccupancyAnalyser, recent: list[tuple[float, str]], house: str | None
+) -> str | None:
+    """The resident these stranger passages really are: they fill the holes in the resident's
+    own record (in after in, out after out: passages the cameras did not recognise).
+
+    By chance another person's passage fills a hole at most about half the time, so the count
+    must beat chance with a binomial tail below 1e-3 over all the residents tried (Bonferroni).
+    A face split into day and night ids fills holes from each half.
+    """
+    candidates = list(an.houses.get(house, ()) if house else an.residents)
+    limit = 1e-3 / max(1, len(candidates))
+    best, best_p = None, limit
+    for rid in candidates:
+        state = an.residents.get(rid)
+        if state is None or len(state.recent) < 3:
+            continue
+        own = list(state.recent)
+        holes = sum(1 for (_, a), (_, b) in itertools.pairwise(own) if a == b)
+        if holes < 0.2 * (len(own) - 1):
+            continue
+        filled, tried = fills_holes(recent, own)
+        if tried < 6 or filled < an.config.shadow_alternation * tried:
+            continue
+        chance = sum(math.comb(tried, k) for k in range(filled, tried + 1)) / 2**tried
+        if chance < best_p:
+            best, best_p = rid, chance
+    return best
+
+
+def new_occupant_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
+    c = an.config
+    out = []
+    today = an.local_day(moment)
+    alerted_nights = [
+        an.strangers.ids[sid].days
+        for sid in an.qualified
+        if sid in an.strangers.ids
+        and (AlertKind.NEW_OCCUPANT.value, sid) in an.alerted
+        and an.strangers.ids[sid].evenings_in
+        and not an.strangers.ids[sid].mornings_out
+    ]
+    for root in list(an.strangers.ids):
+        if root in an.shadows:
+            continue
+        person = an.strangers.person(root, today - c.window_days)
+        if len(person.days) < c.new_occupant_days or person.nights < c.min_nights:
+            continue
+        if moment - person.first_seen < c.min_stay_days * DAY:
+            continue
+        house, co = house_of(an, person.co)
+        qualified = an.qualified.setdefault(root, moment)
+        if house is None and moment - qualified < c.attribution_wait_days * DAY:
+            continue  # give its house time to show through co-passages
+        if (
+            house is None
+            and person.day_only
+            and any(len(person.days & days) >= 0.5 * len(person.days) for days in alerted_nights)
+        ):
+            continue  # the daylight half of a face whose infrared half already alerted
+        shadow = shadow_of(an, person.recent, house)
+        if shadow is not None:
+            an.shadows[root] = shadow
+            _LOGGER.debug("stranger %s passes like resident %s: not a new occupant", root, shadow)
+            continue
+        ok, _expired = an.emit(AlertKind.NEW_OCCUPANT, root, house, None, moment)
+        if not ok:
+            continue
+        score = person.nights + 0.5 * len(person.days) + (3.0 if house else 0.0)
+        out.append(
+            Alert(
+                AlertKind.NEW_OCCUPANT,
+                house,
+                None,
+                root,
+                datetime.fromtimestamp(moment, UTC),
+                calibrated(AlertKind.NEW_OCCUPANT, score, (house is not None,)),
+                AlertEvidence(
+                    first_seen=datetime.fromtimestamp(person.first_seen, UTC),
+                    last_seen=datetime.fromtimestamp(person.last_seen, UTC),
+                    days_observed=c.window_days,
+                    days_seen=min(len(person.days), c.window_days),
+                    passages=person.passages,
+                    nights=min(person.nights, c.window_days),
+                    co_passages=co,
+                    household_size=len(an.houses.get(house, ())) if house else None,
+                    context=[AlertContext.NIGHTS_AT_HOUSE],
+                    note="" if house else "no single house dominates its co-passages",
+                ),
+                score,
+            )
+        )
+    return out
