@@ -30,6 +30,7 @@ from hub.store.schema import (
     invitations,
     residents,
     roster_outbox,
+    task_evidence,
     tasks,
 )
 from hub.tasks import Outbound, on_alert
@@ -540,3 +541,20 @@ def test_new_enrolment_code_replaces_the_unused_one(engine: Any) -> None:
             )
         assert statuses == ["replaced", "sent"]
         assert [m.KIND for m in published[-1].to_edges] == ["enrolment_invitation"]
+
+
+def test_tasks_can_be_listed_surest_first(engine: Any) -> None:
+    seeded = seed(engine)
+    unsure = open_task(engine, seeded.edge_a, "HA1", "RA1", "move_out")
+    sure = open_task(engine, seeded.edge_a, "HA2", "RA2", "welfare_check")
+    with engine.begin() as conn:
+        conn.execute(
+            task_evidence.update().where(task_evidence.c.task_id == unsure).values(confidence=0.4)
+        )
+    with offline_api(engine) as (client, _):
+        admin = login(client, seeded.users["admin_a"])
+        page = client.get("/api/v1/tasks?order=confidence", headers=admin).json()
+        assert [t["task_id"] for t in page["items"]] == [sure, unsure]
+        assert [t["confidence"] for t in page["items"]] == [0.9, 0.4]
+        assert page["items"][0]["resident_name"] == "王芳"
+        assert client.get("/api/v1/tasks?order=x", headers=admin).status_code == 422

@@ -211,6 +211,7 @@ def tasks_query(
     worker_id: str | None = None,
     open_only: bool | None = None,
     changed_since: datetime | None = None,
+    by_confidence: bool = False,
 ) -> Select[Any]:
     evidence_count = (
         select(func.count())
@@ -246,6 +247,8 @@ def tasks_query(
         .join(workers, workers.c.worker_id == tasks.c.worker_id, isouter=True)
         .order_by(tasks.c.due_at, tasks.c.task_id)
     )
+    if by_confidence:  # surest alerts first (the edge calibrates confidence, issue 13)
+        query = query.order_by(None).order_by(confidence.desc(), tasks.c.due_at, tasks.c.task_id)
     if p.grids is not None:
         query = query.where(houses.c.grid_id.in_(p.grids))
     if state:

@@ -350,6 +350,9 @@ def list_tasks(
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    order: Annotated[
+        str, Query(pattern="^(due|confidence)$", description="due (default) or confidence.")
+    ] = "due",
 ) -> Any:
     query = queries.tasks_query(
         principal,
@@ -359,6 +362,7 @@ def list_tasks(
         worker_id=worker_id,
         open_only=open,
         changed_since=changed_since,
+        by_confidence=order == "confidence",
     )
     with ctx.engine.connect() as conn:
         rows, total = queries.page(conn, query, limit, offset)
