@@ -23,10 +23,11 @@ FLAGS: dict[AlertKind, tuple[str, ...]] = {
 
 # kind -> (a, b, flag coefficients); written by bench/occupancy.py --calibrate
 COEFFICIENTS: dict[AlertKind, tuple[float, float, tuple[float, ...]]] = {
-    AlertKind.MOVE_OUT: (0.0, 0.3, (0.5, -0.5)),
-    AlertKind.VACANCY: (0.0, 0.3, (0.5, -0.5)),
-    AlertKind.WELFARE_CHECK: (0.0, 0.5, (-1.0, -1.0)),
-    AlertKind.NEW_OCCUPANT: (-1.0, 0.2, (1.0,)),
+    # bench/occupancy.py --profile field --seeds 1 2 3 --calibrate, 2026-12-01
+    AlertKind.MOVE_OUT: (-2.562, 0.461, (2.531, 1.943)),
+    AlertKind.VACANCY: (1.498, -0.106, (-0.034, -0.443)),
+    AlertKind.WELFARE_CHECK: (0.059, -0.05, (-0.938, -1.779)),
+    AlertKind.NEW_OCCUPANT: (-3.329, 0.087, (2.684,)),
 }
 
 

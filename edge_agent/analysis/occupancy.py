@@ -373,8 +373,15 @@ class OccupancyAnalyser:
         observed = min(c.baseline_days, first - (self.first_day or first))
         if observed < c.baseline_days // 2:
             return False
-        before = {d for s in states for d, _ in s.daylog if first - c.baseline_days <= d < first}
-        if len(before) < c.decline_min_rate * observed:
+        # Regular once: the busiest baseline window of the last four months before this one
+        # (a decline that began weeks ago has thinned the window right before it too).
+        before = sorted({d for s in states for d, _ in s.daylog if first - 120 <= d < first})
+        busiest, lo = 0, 0
+        for hi, day in enumerate(before):
+            while day - before[lo] >= c.baseline_days:
+                lo += 1
+            busiest = max(busiest, hi - lo + 1)
+        if busiest < c.decline_min_rate * observed:
             return False  # too rarely seen before to tell
         visits = 0
         for s in states:
