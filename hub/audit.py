@@ -7,6 +7,8 @@ the community it belongs to (so a community admin can review their own community
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -34,7 +36,10 @@ def record(
     *,
     community_id: str | None = None,
     detail: str = "",
+    object_ids: Sequence[str] | None = None,
 ) -> None:
+    """``object_ids``: every id a list read returned (a page: at most 200), kept whole in
+    ``audit_log.object_ids`` while ``object_id`` keeps a readable head of them."""
     conn.execute(
         audit_log.insert().values(
             at=datetime.now(UTC),
@@ -44,5 +49,6 @@ def record(
             object_id=object_id[:200],
             community_id=community_id,
             detail=detail[:2000],
+            object_ids=None if object_ids is None else json.dumps(list(object_ids)),
         )
     )

@@ -45,9 +45,19 @@ def _import(args: argparse.Namespace) -> int:
     if not isinstance(engine, Engine):
         return 2
     operator = Principal("cli", "cli", Role.ADMIN, None, None, None, None)
-    text = args.file.read_text(encoding="utf-8")
+    path: Path = args.file
+    # Streamed (issue 19): the file is read a chunk at a time, twice (check, then insert).
+    with path.open("rb") as counting:
+        lines = sum(1 for _ in counting)
     with engine.begin() as conn:
-        report = import_csv(conn, args.kind, text, operator, progress=_progress)
+        report = import_csv(
+            conn,
+            args.kind,
+            lambda: path.open(encoding="utf-8", newline=""),
+            operator,
+            progress=_progress,
+            total_rows=max(lines - 1, 0),
+        )
         if report.ok:
             audit.record(conn, "cli", audit.Action.IMPORT, args.kind, f"{report.imported} rows")
     sys.stderr.write("\n")

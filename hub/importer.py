@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Connection, Table, select
 
@@ -118,25 +119,67 @@ KINDS: dict[str, tuple[Table, str, tuple[Column, ...]]] = {
 _BOOL_DEFAULTS = {"active": True}
 
 
+_CHUNK = 1000  # rows read, checked and inserted together
+
+# The ids a row of each kind refers to: (field, kind referred to).
+_REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "areas": (("parent_id", "areas"),),
+    "compounds": (("community_id", "areas"),),
+    "houses": (("compound_id", "compounds"), ("grid_id", "areas")),
+    "residents": (("house_id", "houses"),),
+    "workers": (("grid_id", "areas"),),
+    "edges": (("compound_id", "compounds"),),
+}
+
+
 class _Lookup:
-    """Existing registry rows plus the rows accepted so far from this file."""
+    """The registry rows this file refers to, plus the rows accepted so far from this file.
+
+    Areas are read whole (a district has hundreds); every other kind only for the ids the file
+    names, a chunk at a time (issue 19: a million residents are not read to import ten).
+    """
 
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.area_level: dict[str, str] = {}
         self.area_parent: dict[str, str | None] = {}
         for row in conn.execute(select(areas.c.area_id, areas.c.level, areas.c.parent_id)):
             self.area_level[row.area_id] = row.level
             self.area_parent[row.area_id] = row.parent_id
-        self.compound_community = {
-            r.compound_id: r.community_id
-            for r in conn.execute(select(compounds.c.compound_id, compounds.c.community_id))
-        }
-        self.house_grid = {
-            r.house_id: r.grid_id for r in conn.execute(select(houses.c.house_id, houses.c.grid_id))
-        }
-        self.ids: dict[str, set[str]] = {}
-        for kind, (table, key, _) in KINDS.items():
-            self.ids[kind] = {str(v) for v in conn.scalars(select(table.c[key]))}
+        self.compound_community: dict[str, str] = {}
+        self.house_grid: dict[str, str] = {}
+        self.ids: dict[str, set[str]] = {kind: set() for kind in KINDS}
+        self.ids["areas"] = set(self.area_level)
+        self._looked_up: dict[str, set[str]] = {kind: set() for kind in KINDS}
+
+    def fetch(self, kind: str, wanted: set[str]) -> None:
+        """Look up the ids of ``kind`` not looked up yet (existing rows join ``ids``)."""
+        if kind == "areas":
+            return
+        table, key, _ = KINDS[kind]
+        todo = sorted(wanted - self._looked_up[kind] - self.ids[kind])
+        self._looked_up[kind].update(todo)
+        for start in range(0, len(todo), 500):
+            batch = todo[start : start + 500]
+            if kind == "compounds":
+                for r in self.conn.execute(
+                    select(compounds.c.compound_id, compounds.c.community_id).where(
+                        compounds.c.compound_id.in_(batch)
+                    )
+                ):
+                    self.compound_community[r.compound_id] = r.community_id
+                    self.ids[kind].add(r.compound_id)
+            elif kind == "houses":
+                for r in self.conn.execute(
+                    select(houses.c.house_id, houses.c.grid_id).where(houses.c.house_id.in_(batch))
+                ):
+                    self.house_grid[r.house_id] = r.grid_id
+                    self.ids[kind].add(r.house_id)
+            else:
+                self.ids[kind].update(
+                    str(v)
+                    for v in self.conn.scalars(select(table.c[key]).where(table.c[key].in_(batch)))
+                )
 
     def community_of_grid(self, grid_id: str) -> str | None:
         return self.area_parent.get(grid_id)
@@ -287,17 +330,36 @@ def _row_for_table(kind: str, values: dict[str, Any]) -> dict[str, Any]:
 def import_csv(
     conn: Connection,
     kind: str,
-    text: str,
+    source: str | Callable[[], TextIO],
     principal: Principal,
     progress: Callable[[int, int], None] | None = None,
+    total_rows: int | None = None,
 ) -> ImportReport:
-    """Validate every row; when all are valid insert them in the caller's transaction."""
+    """Check every row; when all are valid insert them in the caller's transaction.
+
+    ``source`` is the CSV text or a function that opens it (a file: it is read twice, a chunk
+    at a time, so memory follows the chunk and the file's own ids, not the file or the
+    registry). ``total_rows`` (if known) scales ``progress``.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}")
     table, key, columns = KINDS[kind]
     report = ImportReport(kind)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
+
+    header: list[str] = []
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        handle = io.StringIO(source) if isinstance(source, str) else source()
+        with handle:
+            reader = csv.DictReader(_without_bom(handle))
+            header[:] = list(reader.fieldnames or [])
+            for index, raw in enumerate(reader):
+                yield index + 2, raw
+
+    lookup = _Lookup(conn)
+    done = 0
+    checking = rows()
+    first_chunk = list(itertools.islice(checking, _CHUNK))
     missing = [c.name for c in columns if c.required and c.name not in header]
     unknown = [h for h in header if h not in {c.name for c in columns}]
     for name in missing:
@@ -306,36 +368,50 @@ def import_csv(
         report.problems.append(Problem(1, name, "unknown column"))
     if report.problems:
         return report
-    all_rows = list(reader)
-    total = len(all_rows)
-    report.rows = total
-    lookup = _Lookup(conn)
-    accepted: list[dict[str, Any]] = []
-    for index, raw in enumerate(all_rows):
-        line = index + 2
-        if None in raw:
-            report.problems.append(Problem(line, "", "more values than columns"))
-            continue
-        values = _parse(columns, raw, line, report.problems)
-        if values is None:
-            continue
-        if values[key] in lookup.ids[kind]:
-            report.problems.append(Problem(line, key, f"already exists: {values[key]}"))
-            continue
-        problems = _check_references(kind, values, lookup, principal, line)
-        if problems:
-            report.problems.extend(problems)
-            continue
-        lookup.ids[kind].add(values[key])
-        _remember(kind, values, lookup)
-        accepted.append(_row_for_table(kind, values))
-        if progress is not None and (index + 1) % 500 == 0:
-            progress(index + 1, total * 2)
+    total = total_rows or 0
+    chunk = first_chunk
+    while chunk:
+        parsed: list[tuple[int, dict[str, Any]]] = []
+        for line, raw in chunk:
+            if None in raw:
+                report.problems.append(Problem(line, "", "more values than columns"))
+                continue
+            values = _parse(columns, raw, line, report.problems)
+            if values is not None:
+                parsed.append((line, values))
+        lookup.fetch(kind, {v[key] for _, v in parsed})
+        for field_name, target in _REFERENCES[kind]:
+            lookup.fetch(target, {v[field_name] for _, v in parsed if v[field_name]})
+        for line, values in parsed:
+            if values[key] in lookup.ids[kind]:
+                report.problems.append(Problem(line, key, f"already exists: {values[key]}"))
+                continue
+            problems = _check_references(kind, values, lookup, principal, line)
+            if problems:
+                report.problems.extend(problems)
+                continue
+            lookup.ids[kind].add(values[key])
+            _remember(kind, values, lookup)
+        report.rows += len(chunk)
+        if progress is not None:
+            progress(report.rows, 2 * max(total, report.rows))
+        chunk = list(itertools.islice(checking, _CHUNK))
     if report.problems:
         return report
-    for start in range(0, len(accepted), 1000):
-        conn.execute(table.insert(), accepted[start : start + 1000])
+    # Every row is valid: read the file again and insert it, a chunk at a time.
+    inserting = rows()
+    while batch := list(itertools.islice(inserting, _CHUNK)):
+        values_list = [_parse(columns, raw, line, []) for line, raw in batch]
+        conn.execute(table.insert(), [_row_for_table(kind, v) for v in values_list if v])
+        done += len(batch)
         if progress is not None:
-            progress(total + min(start + 1000, total), total * 2)
-    report.imported = len(accepted)
+            progress(report.rows + done, 2 * report.rows)
+    report.imported = done
     return report
+
+
+def _without_bom(handle: TextIO) -> Iterator[str]:
+    first = True
+    for line in handle:
+        yield line.lstrip("\ufeff") if first else line
+        first = False

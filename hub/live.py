@@ -3,15 +3,29 @@
 Each connected page registers a queue; every task change committed by this hub process is
 offered to the queues whose user may see the task's grid. A page that falls behind loses old
 notices, not correctness: it reloads its list on each notice. Task changes made by another hub
-process reach workers' phones through MQTT; this feed serves the pages of this process, which
-also polls the database every few seconds as a fallback (see hub.web).
+process reach workers' phones through MQTT, and this process's pages through one shared poll
+(issue 19): while any page is open, one thread reads the task transitions committed since the
+last look (a range of the primary key: its cost follows the changes, not the district) and offers
+them like local changes. 800 open phones cost one query every few seconds, not 800.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.store.schema import houses, task_transitions, tasks
+
+log = logging.getLogger(__name__)
+
+POLL_S = 3.0
+_RECENT = 2048  # (task, revision) pairs already offered: the poll does not repeat them
 
 
 @dataclass(frozen=True)
@@ -24,7 +38,12 @@ class TaskNotice:
 
 
 class TaskFeed:
-    def __init__(self) -> None:
+    def __init__(self, poll_s: float = POLL_S) -> None:
+        self.poll_s = poll_s
+        self.polls = 0  # database checks made by the shared poll (for tests and the bench)
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._recent: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._lock = threading.Lock()
         self._listeners: list[
             tuple[
@@ -32,10 +51,20 @@ class TaskFeed:
             ]
         ] = []
 
-    def subscribe(self, grids: frozenset[str] | None) -> asyncio.Queue[TaskNotice | None]:
+    def subscribe(
+        self, grids: frozenset[str] | None, engine: Engine | None = None
+    ) -> asyncio.Queue[TaskNotice | None]:
+        """A queue of notices for these grids (None: all). With ``engine``, changes committed by
+        other hub processes arrive too, through the one shared poll."""
         queue: asyncio.Queue[TaskNotice | None] = asyncio.Queue(maxsize=100)
         with self._lock:
             self._listeners.append((asyncio.get_running_loop(), queue, grids))
+            if engine is not None and (self._poller is None or not self._poller.is_alive()):
+                self._stop.clear()
+                self._poller = threading.Thread(
+                    target=self._poll, args=(engine,), name="task-feed-poll", daemon=True
+                )
+                self._poller.start()
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[TaskNotice | None]) -> None:
@@ -44,6 +73,7 @@ class TaskFeed:
 
     def close(self) -> None:
         """The process is stopping: end every open stream."""
+        self._stop.set()
         with self._lock:
             listeners, self._listeners = self._listeners, []
         for loop, queue, _grids in listeners:
@@ -53,10 +83,54 @@ class TaskFeed:
     def offer(self, notice: TaskNotice) -> None:
         """Thread-safe: called from the ingest thread or a request handler."""
         with self._lock:
+            key = (notice.task_id, notice.revision)
+            if key in self._recent:
+                return  # offered already (by this process, then seen again by the poll)
+            self._recent[key] = None
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
             listeners = list(self._listeners)
         for loop, queue, grids in listeners:
             if grids is None or notice.grid_id in grids:
                 loop.call_soon_threadsafe(_put_dropping_oldest, queue, notice)
+
+    def _poll(self, engine: Engine) -> None:
+        """The shared poll: runs while any stream is open, then ends (the next one restarts it)."""
+        last: int | None = None
+        while not self._stop.wait(0 if last is None else self.poll_s):
+            with self._lock:
+                if not self._listeners:
+                    self._poller = None
+                    return
+            try:
+                last = self._check(engine, last)
+            except SQLAlchemyError as exc:
+                log.warning("task feed: database check failed: %s", exc)
+                last = last or 0
+
+    def _check(self, engine: Engine, last: int | None) -> int:
+        self.polls += 1
+        with engine.connect() as conn:
+            if last is None:  # start from now: open pages load their lists themselves
+                return int(conn.scalar(select(func.max(task_transitions.c.pk))) or 0)
+            rows = conn.execute(
+                select(
+                    task_transitions.c.pk,
+                    tasks.c.task_id,
+                    houses.c.grid_id,
+                    tasks.c.worker_id,
+                    tasks.c.state,
+                    tasks.c.revision,
+                )
+                .join(tasks, tasks.c.task_id == task_transitions.c.task_id)
+                .join(houses, houses.c.house_id == tasks.c.house_id)
+                .where(task_transitions.c.pk > last)
+                .order_by(task_transitions.c.pk)
+                .limit(1000)
+            ).all()
+        for row in rows:
+            self.offer(TaskNotice(row.task_id, row.grid_id, row.worker_id, row.state, row.revision))
+        return int(rows[-1].pk) if rows else last
 
 
 def _put_dropping_oldest(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from hub.auth import Principal
 from hub.store.db import as_utc
@@ -73,10 +73,20 @@ def monthly(
     conn: Connection, month: str, group_by: GroupBy, principal: Principal
 ) -> list[ReportRow]:
     start, end = month_bounds(month)
+    # Bounded by the month (issue 19): tasks created in it, or closed in it (a closing
+    # transition in the month), by index; not every task created before the month's end.
+    closed_in_month = select(task_transitions.c.task_id).where(
+        task_transitions.c.at >= start,
+        task_transitions.c.at < end,
+        task_transitions.c.to_state == "closed",
+    )
     query = (
         select(tasks, houses.c.grid_id)
         .join(houses, houses.c.house_id == tasks.c.house_id)
-        .where(tasks.c.created_at < end)
+        .where(
+            tasks.c.created_at < end,
+            or_(tasks.c.created_at >= start, tasks.c.task_id.in_(closed_in_month)),
+        )
     )
     if principal.grids is not None:
         query = query.where(houses.c.grid_id.in_(principal.grids))

@@ -20,9 +20,17 @@ class Body(BaseModel):
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int = Field(description="Matching objects in all pages.")
+    total: int = Field(
+        description="Matching objects in all pages, counted up to 10,000 (see total_exact)."
+    )
     limit: int
     offset: int
+    total_exact: bool = Field(
+        default=True, description="False: more than `total` match (the count stops there)."
+    )
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page (keyset; no offset cost)."
+    )
 
 
 class LoginRequest(Body):
@@ -317,6 +325,9 @@ class AuditEntry(BaseModel):
     object_id: str
     community_id: str | None
     detail: str
+    object_ids: list[str] | None = Field(
+        default=None, description="Every id a list read returned (object_id is cut at 200)."
+    )
 
 
 class TemplateCountsOut(BaseModel):

@@ -4,6 +4,7 @@ with the grid or community it belongs to, and anything outside the user's scope 
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,9 +40,42 @@ def not_found(what: str, object_id: str) -> HTTPException:
     return HTTPException(404, f"no {what} {object_id}")
 
 
+# Lists count their matches only up to here: an exact count over a district's million residents
+# is a scan of the whole joined query on every page (issue 19); past it the total reads "more
+# than 10,000" and a client pages on with the cursor.
+TOTAL_CAP = 10_000
+
+
 def page(conn: Connection, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-    total = int(conn.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    return list(conn.execute(query.limit(limit).offset(offset)).all()), total
+    rows, total, _exact = counted_page(conn, query, limit, offset)
+    return rows, total
+
+
+def counted_page(
+    conn: Connection, query: Select[Any], limit: int, offset: int
+) -> tuple[list[Any], int, bool]:
+    """One page and a total counted up to TOTAL_CAP: (rows, total, exact)."""
+    rows = list(conn.execute(query.limit(limit).offset(offset)).all())
+    if len(rows) < limit and (rows or offset == 0):
+        return rows, offset + len(rows), True  # the list ends on this page: nothing to count
+    capped = query.order_by(None).limit(TOTAL_CAP + 1).subquery()
+    total = int(conn.scalar(select(func.count()).select_from(capped)) or 0)
+    if total > TOTAL_CAP:
+        return rows, TOTAL_CAP, False
+    return rows, total, True
+
+
+def encode_cursor(value: str) -> str:
+    """An opaque cursor: the last key of a page."""
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(422, "cursor: not a cursor this hub gave") from exc
 
 
 def community_of_grid(conn: Connection, grid_id: str) -> str | None:

@@ -7,10 +7,12 @@ personal data (residents, consents, invitations).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from sqlalchemy import Select, select, update
@@ -29,7 +31,7 @@ from hub.api.context import (
 )
 from hub.audit import Action
 from hub.auth import AuthError, Principal, Role, login, logout
-from hub.importer import KINDS, import_csv
+from hub.importer import KINDS, ImportReport, import_csv
 from hub.privacy import template_counts
 from hub.store.db import as_utc
 from hub.store.schema import audit_log, dead_letters, residents
@@ -166,11 +168,15 @@ def list_residents(
     q: Annotated[
         str | None, Query(max_length=64, description="Name, phone or house contains this.")
     ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    ] = None,
 ) -> Any:
+    query = queries.residents_query(principal, house_id, q)
+    if cursor:  # keyset: residents after the previous page's last id, whatever the depth
+        query = query.where(residents.c.resident_id > queries.decode_cursor(cursor))
     with ctx.engine.begin() as conn:
-        rows, total = queries.page(
-            conn, queries.residents_query(principal, house_id, q), limit, offset
-        )
+        rows, total, exact = queries.counted_page(conn, query, limit, offset)
         audit.record(
             conn,
             principal.actor,
@@ -179,9 +185,15 @@ def list_residents(
             ",".join(r.resident_id for r in rows) or "(none)",
             community_id=principal.area_id if principal.role is Role.COMMUNITY_ADMIN else None,
             detail=f"list house={house_id or '*'} q={q or ''} offset={offset}",
+            object_ids=[r.resident_id for r in rows],
         )
     return models.Page[models.Resident](
-        items=[queries.resident_out(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[queries.resident_out(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        total_exact=exact,
+        next_cursor=queries.encode_cursor(rows[-1].resident_id) if len(rows) == limit else None,
     )
 
 
@@ -546,6 +558,21 @@ def monthly_report(
 # ------------------------------------------------------------------------------ import
 
 
+def _import(ctx: Any, kind: str, text: str, principal: Principal) -> ImportReport:
+    with ctx.engine.begin() as conn:
+        report = import_csv(conn, kind, text, principal)
+        if report.ok:
+            audit.record(
+                conn,
+                principal.actor,
+                Action.IMPORT,
+                kind,
+                f"{report.imported} rows",
+                community_id=principal.area_id,
+            )
+    return report
+
+
 @router.post("/import/{kind}", response_model=models.ImportResult, tags=["registry"])
 async def import_registry(kind: str, request: Request, principal: Staff, ctx: Ctx) -> Any:
     """Import a CSV (UTF-8, header row). Every row is checked first; if any fails nothing is
@@ -559,17 +586,8 @@ async def import_registry(kind: str, request: Request, principal: Staff, ctx: Ct
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HTTPException(422, "the CSV is not UTF-8") from exc
-    with ctx.engine.begin() as conn:
-        report = import_csv(conn, kind, text, principal)
-        if report.ok:
-            audit.record(
-                conn,
-                principal.actor,
-                Action.IMPORT,
-                kind,
-                f"{report.imported} rows",
-                community_id=principal.area_id,
-            )
+    # Off the event loop (issue 19): a large import holds a worker thread, not every request.
+    report = await run_in_threadpool(_import, ctx, kind, text, principal)
     result = models.ImportResult(
         kind=kind,
         rows=report.rows,
@@ -585,12 +603,25 @@ async def import_registry(kind: str, request: Request, principal: Staff, ctx: Ct
 
 
 @router.get("/audit", response_model=models.Page[models.AuditEntry], tags=["oversight"])
-def list_audit(principal: Staff, ctx: Ctx, limit: Limit = 50, offset: Offset = 0) -> Any:
+def list_audit(
+    principal: Staff,
+    ctx: Ctx,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    ] = None,
+) -> Any:
     query = select(audit_log).order_by(audit_log.c.pk.desc())
     if principal.communities is not None:
         query = query.where(audit_log.c.community_id.in_(principal.communities))
+    if cursor:
+        try:
+            query = query.where(audit_log.c.pk < int(queries.decode_cursor(cursor)))
+        except ValueError as exc:
+            raise HTTPException(422, "cursor: not a cursor this hub gave") from exc
     with ctx.engine.connect() as conn:
-        rows, total = queries.page(conn, query, limit, offset)
+        rows, total, exact = queries.counted_page(conn, query, limit, offset)
     return models.Page[models.AuditEntry](
         items=[
             models.AuditEntry(
@@ -601,12 +632,15 @@ def list_audit(principal: Staff, ctx: Ctx, limit: Limit = 50, offset: Offset = 0
                 object_id=r.object_id,
                 community_id=r.community_id,
                 detail=r.detail,
+                object_ids=None if r.object_ids is None else json.loads(r.object_ids),
             )
             for r in rows
         ],
         total=total,
         limit=limit,
         offset=offset,
+        total_exact=exact,
+        next_cursor=queries.encode_cursor(str(rows[-1].pk)) if len(rows) == limit else None,
     )
 
 

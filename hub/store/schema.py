@@ -129,6 +129,7 @@ areas = Table(
     Column("level", String(16), nullable=False),  # district | street | community | grid
     Column("name", String(128), nullable=False),
     Column("parent_id", String(64), ForeignKey("areas.area_id")),
+    Index("ix_areas_parent", "parent_id"),  # 0007
 )
 
 compounds = Table(
@@ -137,6 +138,7 @@ compounds = Table(
     Column("compound_id", String(64), primary_key=True),
     Column("community_id", String(64), ForeignKey("areas.area_id"), nullable=False),
     Column("name", String(128), nullable=False),
+    Index("ix_compounds_community", "community_id"),  # 0007
 )
 
 houses = Table(
@@ -149,6 +151,9 @@ houses = Table(
     Column("vacant", Boolean, nullable=False),
     Column("building", String(32), nullable=False, server_default=""),
     Column("unit", String(32), nullable=False, server_default=""),
+    # Scoped reads (issue 19, 0007): a grid's houses in id order, a compound's houses.
+    Index("ix_houses_grid", "grid_id", "house_id"),
+    Index("ix_houses_compound", "compound_id"),
 )
 
 residents = Table(
@@ -160,6 +165,7 @@ residents = Table(
     Column("care_recipient", Boolean, nullable=False),
     Column("name", String(128), nullable=False, server_default=""),
     Column("phone", String(32), nullable=False, server_default=""),
+    Index("ix_residents_house", "house_id"),  # 0007
 )
 
 workers = Table(
@@ -169,6 +175,7 @@ workers = Table(
     Column("name", String(128), nullable=False),
     Column("grid_id", String(64), ForeignKey("areas.area_id"), nullable=False),
     Column("leader", Boolean, nullable=False),
+    Index("ix_workers_grid", "grid_id"),  # 0007
 )
 
 edge_compounds = Table(
@@ -209,6 +216,12 @@ tasks = Table(
         sqlite_where=Column("open") == True,  # noqa: E712 - SQL expression
         postgresql_where=Column("open") == True,  # noqa: E712
     ),
+    # 0007: open tasks of a house and kind, a worker's open tasks, lists by due time,
+    # reports by creation time.
+    Index("ix_tasks_house_kind_open", "house_id", "kind", "open"),
+    Index("ix_tasks_worker_open", "worker_id", "open"),
+    Index("ix_tasks_due", "due_at", "task_id"),
+    Index("ix_tasks_created", "created_at"),
 )
 
 task_evidence = Table(
@@ -235,6 +248,8 @@ task_transitions = Table(
     Column("from_state", String(16)),
     Column("to_state", String(16), nullable=False),
     Column("note", Text, nullable=False),
+    Index("ix_task_transitions_task", "task_id", "pk"),  # 0007
+    Index("ix_task_transitions_at", "at"),
 )
 
 # An alert whose house is missing or unknown: the community centre reviews it (#13).
@@ -285,6 +300,7 @@ consents = Table(
     Column("guardian_id", String(64)),
     Column("withdrawn_at", DateTime(timezone=True)),
     Column("recorded_by", String(80), nullable=False),
+    Index("ix_consents_resident", "resident_id"),  # 0007
 )
 
 # A resident's face consent in force: the edges may hold templates only while one exists.
@@ -350,6 +366,9 @@ audit_log = Table(
     Column("object_id", String(200), nullable=False),
     Column("community_id", String(64)),
     Column("detail", Text, nullable=False),
+    # Every id a list read returned, as a JSON list (object_id keeps the first 200 characters).
+    Column("object_ids", Text),
+    Index("ix_audit_log_community", "community_id", "pk"),  # 0007
 )
 
 roster_outbox = Table(
@@ -388,6 +407,7 @@ invitations = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False),  # sent | enrolled | refused
     Column("reason", String(200), nullable=False),
+    Index("ix_invitations_resident", "resident_id"),  # 0007
 )
 
 face_templates = Table(
@@ -398,6 +418,7 @@ face_templates = Table(
     Column("resident_id", String(64), primary_key=True),
     Column("templates", Integer, nullable=False),
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Index("ix_face_templates_resident", "resident_id"),  # 0007
 )
 
 erasures = Table(

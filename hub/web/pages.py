@@ -22,7 +22,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 from starlette.concurrency import run_in_threadpool
 
 from gridgate_wire import AlertKind, TaskState
@@ -237,9 +237,10 @@ def _map(engine: Engine, user: Principal, open_by_grid: Counter[str]) -> dict[st
         grids = conn.execute(
             select(areas).where(areas.c.level == "grid").order_by(areas.c.area_id)
         ).all()
-        house_counts: dict[str, int] = dict(
-            conn.execute(select(houses.c.grid_id, func.count()).group_by(houses.c.grid_id)).all()
-        )
+        house_query = select(houses.c.grid_id, func.count()).group_by(houses.c.grid_id)
+        if user.grids is not None:  # the user's grids only, by index (ix_houses_grid)
+            house_query = house_query.where(houses.c.grid_id.in_(user.grids))
+        house_counts: dict[str, int] = dict(conn.execute(house_query).all())
     layout = []
     y = 30
     width = 600
@@ -299,7 +300,17 @@ def dashboard(
     month = now.strftime("%Y-%m")
     start, _end = reports.month_bounds(month)
     with ctx.engine.connect() as conn:
-        open_rows = conn.execute(queries.tasks_query(user, open_only=True)).all()
+        # Figures, not rows (issue 19): open tasks counted per grid and kind in the database.
+        open_counts = select(
+            houses.c.grid_id,
+            tasks.c.kind,
+            func.count().label("n"),
+            func.sum(case((tasks.c.due_at < now, 1), else_=0)).label("overdue"),
+        ).join(houses, houses.c.house_id == tasks.c.house_id)
+        open_counts = open_counts.where(tasks.c.open.is_(True))
+        if user.grids is not None:
+            open_counts = open_counts.where(houses.c.grid_id.in_(user.grids))
+        open_rows = conn.execute(open_counts.group_by(houses.c.grid_id, tasks.c.kind)).all()
         shown = conn.execute(shown_query.limit(200)).all()
         closed_month = int(
             conn.scalar(
@@ -319,7 +330,7 @@ def dashboard(
         review_rows = conn.execute(visit_routes.reviews_query(user).limit(50)).all()
     per_grid_counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in open_rows:
-        per_grid_counts[row.grid_id][row.kind] += 1
+        per_grid_counts[row.grid_id][row.kind] += int(row.n)
     names = _grid_names(ctx.engine, user)
     open_by_grid = Counter({g: sum(c.values()) for g, c in per_grid_counts.items()})
     return render(
@@ -328,8 +339,8 @@ def dashboard(
         user,
         "dashboard",
         totals={
-            "open": len(open_rows),
-            "overdue": len([r for r in open_rows if as_utc(r.due_at) < now]),
+            "open": sum(int(r.n) for r in open_rows),
+            "overdue": sum(int(r.overdue or 0) for r in open_rows),
             "closed_month": closed_month,
         },
         templates=counts,
@@ -364,46 +375,27 @@ def dashboard(
 # ------------------------------------------------------------------------------ tasks
 
 
-def _latest_change(engine: Engine, user: Principal) -> int:
-    query = (
-        select(func.max(task_transitions.c.pk))
-        .join(tasks, tasks.c.task_id == task_transitions.c.task_id)
-        .join(houses, houses.c.house_id == tasks.c.house_id)
-    )
-    if user.grids is not None:
-        query = query.where(houses.c.grid_id.in_(user.grids))
-    with engine.connect() as conn:
-        return int(conn.scalar(query) or 0)
-
-
 @router.get("/events")
 async def events(request: Request) -> Response:
-    """Task notices for this user's grids. Changes made by this process arrive at once; a
-    database check every 3 s catches changes made by other hub processes."""
+    """Task notices for this user's grids: changes made by this process at once, changes made
+    by other hub processes through the process's one shared database poll (hub.live)."""
     user = _user(request)
     if user is None:
         raise HTTPException(401, "not logged in")
     ctx = _ctx(request)
-    queue = ctx.feed.subscribe(user.grids)
+    queue = ctx.feed.subscribe(user.grids, ctx.engine)
 
     async def stream() -> AsyncIterator[str]:
-        last = await run_in_threadpool(_latest_change, ctx.engine, user)
         try:
             yield "retry: 3000\n\n"
             while not await request.is_disconnected():
                 try:
-                    notice = await asyncio.wait_for(queue.get(), timeout=3)
+                    notice = await asyncio.wait_for(queue.get(), timeout=15)
                 except TimeoutError:
-                    latest = await run_in_threadpool(_latest_change, ctx.engine, user)
-                    if latest != last:
-                        last = latest
-                        yield 'event: task\ndata: {"source": "database"}\n\n'
-                    else:
-                        yield ": keep-alive\n\n"
+                    yield ": keep-alive\n\n"
                     continue
                 if notice is None:  # the hub is stopping
                     return
-                last = await run_in_threadpool(_latest_change, ctx.engine, user)
                 data = {"task_id": notice.task_id, "state": notice.state}
                 yield f"event: task\ndata: {json.dumps(data)}\n\n"
         finally:
