@@ -145,10 +145,21 @@ def _back(request: Request, fallback: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-def _pager(total: int, count: int, offset: int, params: dict[str, str]) -> dict[str, Any]:
+def _pager(
+    total: int, count: int, offset: int, params: dict[str, str], exact: bool = True
+) -> dict[str, Any]:
+    """``exact`` False: more than ``total`` match (lists count up to queries.TOTAL_CAP)."""
     kept = {k: v for k, v in params.items() if k != "offset" and v}
     query = urlencode(kept) + "&" if kept else ""
-    return {"total": total, "count": count, "offset": offset, "limit": PAGE_SIZE, "query": query}
+    return {
+        "total": total,
+        "count": count,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "query": query,
+        "exact": exact,
+        "more": offset + count < total or (not exact and count == PAGE_SIZE),
+    }
 
 
 # ------------------------------------------------------------------------------ session
@@ -449,12 +460,12 @@ def audit_page(request: Request, offset: int = 0) -> Response:
     if user.communities is not None:
         query = query.where(audit_log.c.community_id.in_(user.communities))
     with _ctx(request).engine.connect() as conn:
-        rows, total = queries.page(conn, query, PAGE_SIZE, max(0, offset))
+        rows, total, exact = queries.counted_page(conn, query, PAGE_SIZE, max(0, offset))
     return render(
         request,
         "audit.html",
         user,
         "audit",
         entries=rows,
-        **_pager(total, len(rows), offset, dict(request.query_params)),
+        **_pager(total, len(rows), offset, dict(request.query_params), exact),
     )

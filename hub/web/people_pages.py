@@ -40,7 +40,7 @@ def houses_page(
     if vacant in ("yes", "no"):
         query = query.where(houses.c.vacant.is_(vacant == "yes"))
     with _ctx(request).engine.connect() as conn:
-        rows, total = queries.page(conn, query, PAGE_SIZE, max(0, offset))
+        rows, total, exact = queries.counted_page(conn, query, PAGE_SIZE, max(0, offset))
     return render(
         request,
         "houses.html",
@@ -48,7 +48,7 @@ def houses_page(
         "houses",
         houses=rows,
         filters={"q": q, "building": building, "vacant": vacant},
-        **_pager(total, len(rows), offset, dict(request.query_params)),
+        **_pager(total, len(rows), offset, dict(request.query_params), exact),
     )
 
 
@@ -65,7 +65,7 @@ def residents_page(request: Request, house_id: str = "", q: str = "", offset: in
         "residents",
         residents=page.items,
         q=q,
-        **_pager(page.total, len(page.items), offset, dict(request.query_params)),
+        **_pager(page.total, len(page.items), offset, dict(request.query_params), page.total_exact),
     )
 
 
