@@ -72,6 +72,22 @@ def test_capped_total_and_cursor_pages(engine: Any, monkeypatch: pytest.MonkeyPa
         assert client.get("/api/v1/residents?cursor=%25%25", headers=admin).status_code == 422
 
 
+def test_houses_page_by_cursor_in_scope(engine: Any) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, _):
+        worker = login(client, seeded.users["worker_a1"])  # grid GA1: house HA1 only
+        admin = login(client, seeded.users["admin"])
+        first = client.get("/api/v1/houses?limit=2", headers=admin).json()
+        assert [h["house_id"] for h in first["items"]] == ["HA1", "HA2"]
+        rest = client.get(f"/api/v1/houses?limit=2&cursor={first['next_cursor']}", headers=admin)
+        assert [h["house_id"] for h in rest.json()["items"]] == ["HB1"]
+        assert rest.json()["next_cursor"] is None
+        mine = client.get("/api/v1/houses?limit=1", headers=worker).json()
+        assert [h["house_id"] for h in mine["items"]] == ["HA1"]
+        after = client.get(f"/api/v1/houses?cursor={mine['next_cursor']}", headers=worker)
+        assert after.json()["items"] == []  # the cursor never leaves the scope
+
+
 def test_streamed_import_reads_a_file_twice_and_imports_all_or_nothing(
     engine: Any, tmp_path: Path
 ) -> None:

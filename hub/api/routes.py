@@ -34,7 +34,7 @@ from hub.auth import AuthError, Principal, Role, login, logout
 from hub.importer import KINDS, ImportReport, import_csv
 from hub.privacy import template_counts
 from hub.store.db import as_utc
-from hub.store.schema import audit_log, dead_letters, residents
+from hub.store.schema import audit_log, dead_letters, houses, residents
 from hub.tasks import (
     NewOccupant,
     Outbound,
@@ -56,12 +56,13 @@ def _mapped_page(
 ) -> models.Page[Any]:
     """One page of rows that map field for field onto ``model``."""
     with ctx.engine.connect() as conn:
-        rows, total = queries.page(conn, query, limit, offset)
+        rows, total, exact = queries.counted_page(conn, query, limit, offset)
     return models.Page[Any](
         items=[model.model_validate(r._mapping) for r in rows],
         total=total,
         limit=limit,
         offset=offset,
+        total_exact=exact,
     )
 
 
@@ -146,10 +147,17 @@ def list_houses(
     compound_id: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    ] = None,
 ) -> Any:
-    return _mapped_page(
-        ctx, queries.houses_query(principal, grid_id, compound_id), models.House, limit, offset
-    )
+    query = queries.houses_query(principal, grid_id, compound_id)
+    if cursor:  # keyset: houses after the previous page's last id
+        query = query.where(houses.c.house_id > queries.decode_cursor(cursor))
+    page = _mapped_page(ctx, query, models.House, limit, offset)
+    if len(page.items) == limit:
+        page.next_cursor = queries.encode_cursor(page.items[-1].house_id)
+    return page
 
 
 @router.get("/houses/{house_id}", response_model=models.House, tags=["registry"])
@@ -377,9 +385,13 @@ def list_tasks(
         by_confidence=order == "confidence",
     )
     with ctx.engine.connect() as conn:
-        rows, total = queries.page(conn, query, limit, offset)
+        rows, total, exact = queries.counted_page(conn, query, limit, offset)
     return models.Page[models.Task](
-        items=[queries.task_out(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[queries.task_out(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        total_exact=exact,
     )
 
 
