@@ -192,9 +192,19 @@ class OccupancyAnalyser:
         return self.suppressed(house, kind.value, resident)
 
     def emit(
-        self, kind: AlertKind, subject: str, house: str | None, resident: str | None, moment: float
+        self,
+        kind: AlertKind,
+        subject: str,
+        house: str | None,
+        resident: str | None,
+        moment: float,
+        wait_s: float = 0.0,
     ) -> tuple[bool, str]:
-        """May this alert go out now? (yes/no, reason of an expired quiet window if any)."""
+        """May this alert go out now? (yes/no, reason of an expired quiet window if any).
+
+        After a visit found no change the worker saw the person: the clock starts again when
+        the quiet window ends, so the alert comes back only after a full ``wait_s`` more.
+        """
         quiet = self._quiet(kind, house, resident, moment)
         if quiet is not None and quiet[0] > moment:
             return False, ""
@@ -203,6 +213,8 @@ class OccupancyAnalyser:
         if key in self.alerted:
             # Raised before; again only if the hub quieted it after that and the window is over.
             if quiet is None or not self.alerted[key] < quiet[0] <= moment:
+                return False, ""
+            if quiet[1] == "no_change" and moment - quiet[0] < wait_s:
                 return False, ""
             expired = quiet[1]
         self.alerted[key] = moment
@@ -343,7 +355,7 @@ class OccupancyAnalyser:
             )
             if absence.unseen_days < needed:
                 return None
-        ok, expired = self.emit(AlertKind.MOVE_OUT, rid, state.house_id, rid, moment)
+        ok, expired = self.emit(AlertKind.MOVE_OUT, rid, state.house_id, rid, moment, needed * DAY)
         if not ok:
             return None
         strength = -math.log10(max(1e-12, (1 - absence.rate) ** max(0.0, absence.unseen_days)))
@@ -403,6 +415,7 @@ class OccupancyAnalyser:
         holiday = ""
         if absence.unseen_days < max(c.vacancy_days, c.household_trip_days):
             declined = self._declined(states, moment, today)
+            needed = c.move_out_days
             if not declined:
                 return None
             context = [AlertContext.PRESENCE_DECLINE]
@@ -417,7 +430,7 @@ class OccupancyAnalyser:
             )
             if absence.unseen_days < needed:
                 return None
-        ok, expired = self.emit(AlertKind.VACANCY, house, house, None, moment)
+        ok, expired = self.emit(AlertKind.VACANCY, house, house, None, moment, needed * DAY)
         if not ok:
             return None
         last = max(states, key=lambda s: s.last_seen)
@@ -480,7 +493,12 @@ class OccupancyAnalyser:
             if hours < wait:
                 continue
             ok, expired = self.emit(
-                AlertKind.WELFARE_CHECK, resident_id, state.house_id, resident_id, moment
+                AlertKind.WELFARE_CHECK,
+                resident_id,
+                state.house_id,
+                resident_id,
+                moment,
+                wait * HOUR,
             )
             if not ok:
                 continue

@@ -47,6 +47,7 @@ class VisitLoop:
     visits: Counter[str] = field(default_factory=Counter)
     false_visits: Counter[str] = field(default_factory=Counter)
     confirmed: dict[tuple[str, str], float] = field(default_factory=dict)
+    review_items: int = 0
     _queue: list[tuple[float, int, Alert, int]] = field(default_factory=list)
     _false_alarms: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _removed: set[str] = field(default_factory=set)
@@ -64,6 +65,9 @@ class VisitLoop:
         self, tick: float, alerts: list[Alert], engine: OccupancyAnalyser, quiet: Quiet
     ) -> None:
         for alert in alerts:
+            if alert.house_id is None:
+                self.review_items += 1  # the centre reviews it; nobody is sent
+                continue
             hours = self.rng.uniform(2, 12) if alert.kind.value == "welfare_check" else None
             delay = hours * HOUR if hours is not None else self.rng.uniform(0.5, 3) * DAY
             self._push(tick + float(delay), alert, 1)
@@ -146,4 +150,5 @@ class VisitLoop:
                 "visits": self.visits[kind],
                 "false_visits": self.false_visits[kind],
             }
+        out["new_occupant"]["review_items"] = self.review_items
         return out
