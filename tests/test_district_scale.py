@@ -70,6 +70,9 @@ def test_capped_total_and_cursor_pages(engine: Any, monkeypatch: pytest.MonkeyPa
         last = client.get("/api/v1/residents?limit=4&offset=12", headers=admin).json()
         assert (last["total"], last["total_exact"]) == (15, True)  # exact when the list ends
         assert client.get("/api/v1/residents?cursor=%25%25", headers=admin).status_code == 422
+        nul = queries.encode_cursor("R\x00")
+        assert client.get(f"/api/v1/residents?cursor={nul}", headers=admin).status_code == 422
+        assert client.get(f"/api/v1/audit?cursor={nul}", headers=admin).status_code == 422
 
 
 def test_houses_page_by_cursor_in_scope(engine: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from hub.store.schema import (
 from hub.sync import unacknowledged
 
 ONLINE_WITHIN = timedelta(minutes=3)
+_CURSOR_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def not_found(what: str, object_id: str) -> HTTPException:
@@ -73,9 +75,12 @@ def encode_cursor(value: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(422, "cursor: not a cursor this hub gave") from exc
+    if not _CURSOR_KEY.match(value):  # keys are ids or numbers: no NUL or other bytes
+        raise HTTPException(422, "cursor: not a cursor this hub gave")
+    return value
 
 
 def community_of_grid(conn: Connection, grid_id: str) -> str | None:
