@@ -16,8 +16,9 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.store.schema import houses, task_transitions, tasks
@@ -113,24 +114,30 @@ class TaskFeed:
         with engine.connect() as conn:
             if last is None:  # start from now: open pages load their lists themselves
                 return int(conn.scalar(select(func.max(task_transitions.c.pk))) or 0)
-            rows = conn.execute(
-                select(
-                    task_transitions.c.pk,
-                    tasks.c.task_id,
-                    houses.c.grid_id,
-                    tasks.c.worker_id,
-                    tasks.c.state,
-                    tasks.c.revision,
-                )
-                .join(tasks, tasks.c.task_id == task_transitions.c.task_id)
-                .join(houses, houses.c.house_id == tasks.c.house_id)
-                .where(task_transitions.c.pk > last)
-                .order_by(task_transitions.c.pk)
-                .limit(1000)
-            ).all()
+            rows = conn.execute(changes_query(last)).all()
         for row in rows:
             self.offer(TaskNotice(row.task_id, row.grid_id, row.worker_id, row.state, row.revision))
         return int(rows[-1].pk) if rows else last
+
+
+def changes_query(last: int) -> Select[Any]:
+    """Task changes committed after transition ``last``: a range of the transitions' primary key,
+    each joined to its task and house by their primary keys (no scan of houses or tasks)."""
+    return (
+        select(
+            task_transitions.c.pk,
+            tasks.c.task_id,
+            houses.c.grid_id,
+            tasks.c.worker_id,
+            tasks.c.state,
+            tasks.c.revision,
+        )
+        .join(tasks, tasks.c.task_id == task_transitions.c.task_id)
+        .join(houses, houses.c.house_id == tasks.c.house_id)
+        .where(task_transitions.c.pk > last)
+        .order_by(task_transitions.c.pk)
+        .limit(1000)
+    )
 
 
 def _put_dropping_oldest(

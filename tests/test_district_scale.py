@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from hub.api import queries
 from hub.auth import Principal, Role
 from hub.importer import import_csv
-from hub.live import TaskFeed
+from hub.live import TaskFeed, changes_query
 from hub.store.schema import audit_log, residents, task_transitions, tasks
 from tests.hub_helpers import login, offline_api, seed
 
@@ -254,3 +254,20 @@ def test_scoped_list_queries_use_an_index(engine: Any) -> None:
         assert "Seq Scan on residents" not in found, f"{name}:\n{found}"
     assert "ix_houses_grid" in houses_plan, houses_plan
     assert "ix_residents_house" in residents_plan, residents_plan
+    with engine.begin() as conn:  # a year of tasks, each with a transition
+        conn.execute(
+            text(
+                "INSERT INTO tasks (task_id, house_id, kind, state, open, assignee, created_at,"
+                " due_at, revision) SELECT 'T' || n, 'H' || n, 'move_out', 'closed', false, 'c',"
+                " now(), now(), 1 FROM generate_series(1, 20000) n"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO task_transitions (task_id, at, actor, to_state, note)"
+                " SELECT task_id, now(), 'hub', 'created', '' FROM tasks"
+            )
+        )
+        conn.execute(text("ANALYZE"))
+    feed_plan = plan(changes_query(19_990))  # the shared poll of the event streams
+    assert "Seq Scan" not in feed_plan, feed_plan
