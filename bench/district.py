@@ -174,6 +174,23 @@ def _explain(url: str, out: Path) -> None:
     engine.dispose()
 
 
+def _roster_snapshot(url: str, compound_id: str) -> dict[str, Any]:
+    """A full roster snapshot of one compound (hub.roster_snapshot), median of 5 builds."""
+    from sqlalchemy import create_engine
+
+    from hub.roster_snapshot import snapshot_residents
+
+    engine = create_engine(url)
+    times = []
+    with engine.connect() as conn:
+        for _ in range(5):
+            t0 = time.perf_counter()
+            entries = snapshot_residents(conn, compound_id)
+            times.append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    return {"residents": len(entries), "median_ms": round(statistics.median(times), 1)}
+
+
 def _cpu() -> tuple[int, int]:
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(fields), fields[3] + fields[4]  # total, idle + iowait
@@ -379,6 +396,7 @@ def main() -> int:
             _users(url)
             if args.explain:
                 _explain(url, args.explain)
+            roster = _roster_snapshot(url, "K0")
             f = residents / 1_000_000
             n_communities = max(2, round(183 * f))
             n_grids = max(n_communities * 2, round(706 * f))
@@ -426,6 +444,7 @@ def main() -> int:
             "communities": n_communities,
             "tasks": task_count,
             "import": imported,
+            "roster_snapshot": roster,
             **measured,
         },
         args.json,
