@@ -65,13 +65,11 @@ def new_occupant_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
     c = an.config
     out = []
     today = an.local_day(moment)
-    alerted_nights = [
-        an.strangers.ids[sid].days
-        for sid in an.qualified
-        if sid in an.strangers.ids
-        and (AlertKind.NEW_OCCUPANT.value, sid) in an.alerted
-        and an.strangers.ids[sid].evenings_in
-        and not an.strangers.ids[sid].mornings_out
+    # Halves of one face split by day and night (infrared): one alert is enough.
+    alerted_halves = [
+        (state.days, state.night_half(), an.occupant_house.get(sid))
+        for sid, state in an.strangers.ids.items()
+        if (AlertKind.NEW_OCCUPANT.value, sid) in an.alerted
     ]
     for root in list(an.strangers.ids):
         if root in an.shadows:
@@ -85,12 +83,13 @@ def new_occupant_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
         qualified = an.qualified.setdefault(root, moment)
         if house is None and moment - qualified < c.attribution_wait_days * DAY:
             continue  # give its house time to show through co-passages
-        if (
-            house is None
-            and person.day_only
-            and any(len(person.days & days) >= 0.5 * len(person.days) for days in alerted_nights)
+        if (person.day_only or person.night_only) and any(
+            night_half == person.day_only
+            and (house is None or other_house in (None, house))
+            and len(person.days & days) >= 0.5 * len(person.days)
+            for days, night_half, other_house in alerted_halves
         ):
-            continue  # the daylight half of a face whose infrared half already alerted
+            continue  # the other half of a face whose first half already alerted
         shadow = shadow_of(an, person.recent, house)
         if shadow is not None:
             an.shadows[root] = shadow
@@ -99,6 +98,7 @@ def new_occupant_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
         ok, _expired = an.emit(AlertKind.NEW_OCCUPANT, root, house, None, moment)
         if not ok:
             continue
+        an.occupant_house[root] = house
         score = person.nights + 0.5 * len(person.days) + (3.0 if house else 0.0)
         out.append(
             Alert(

@@ -75,7 +75,8 @@ class OccupancyAnalyser:
         self._recent_strangers: deque[tuple[float, str, str, str]] = deque()
         self.alerted: dict[tuple[str, str], float] = {}
         self.qualified: dict[str, float] = {}
-        self.shadows: dict[str, str] = {}  # stranger person -> resident it really is
+        self.shadows: dict[str, str] = {}  # stranger -> the resident it really is
+        self.occupant_house: dict[str, str | None] = {}  # alerted stranger -> its house
         self._last_daily = -1
         self._care: list[str] = []
         self.first_day: int | None = None
@@ -545,4 +546,5 @@ class OccupancyAnalyser:
             self.alerted.pop((AlertKind.NEW_OCCUPANT.value, sid), None)
             self.qualified.pop(sid, None)
             self.shadows.pop(sid, None)
+            self.occupant_house.pop(sid, None)
         self.coverage.forget_before(moment - (c.baseline_days + 120) * DAY)

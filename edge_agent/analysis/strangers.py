@@ -38,6 +38,14 @@ class StrangerId:
     last_evening: int = -1  # last day it came in in the evening
     last_morning: int = -1  # last day its first passage was going out in the morning
 
+    def night_half(self) -> bool:
+        """Seen mostly coming in at night: the infrared half of a face split in two."""
+        return self.evenings_in > 0 and self.mornings_out == 0
+
+    def day_half(self) -> bool:
+        """Seen mostly going out in the morning: the daylight half."""
+        return self.mornings_out > 0 and self.evenings_in == 0
+
 
 class StrangerTracker:
     def __init__(self, evening_from: float, morning_until: float) -> None:
@@ -82,8 +90,8 @@ class StrangerTracker:
             co=s.co,
             passages=s.passages,
             recent=list(s.recent),
-            night_only=s.mornings_out == 0 and s.evenings_in > 0,
-            day_only=s.evenings_in == 0 and s.mornings_out > 0,
+            night_only=s.night_half(),
+            day_only=s.day_half(),
         )
 
     def forget_before(self, t: float) -> list[str]:

@@ -126,19 +126,24 @@ def match(sim: SimResult, alert: Alert) -> Truth | None:
 
 
 def classify(sim: SimResult, alerts: list[Alert]) -> list[tuple[Alert, Truth | None, str]]:
-    """(alert, the change it found or None, why false) in time order."""
-    found: set[tuple[str, str]] = set()
+    """(alert, the change it found or None, why false) in time order.
+
+    Alerts that name no house (review items for the centre) and visits are judged apart: a
+    review item does not use up the change, so the visit that follows it is not a duplicate.
+    """
+    found: dict[bool, set[tuple[str, str]]] = {True: set(), False: set()}
     out: list[tuple[Alert, Truth | None, str]] = []
     for alert in sorted(alerts, key=lambda a: a.detected_at):
         truth = match(sim, alert)
+        seen = found[alert.house_id is not None]
         if truth is None:
             out.append((alert, None, "no change"))
         elif truth.start > alert.detected_at:
             out.append((alert, None, "before the change"))
-        elif (truth.kind, truth.subject) in found:
+        elif (truth.kind, truth.subject) in seen:
             out.append((alert, None, "duplicate"))
         else:
-            found.add((truth.kind, truth.subject))
+            seen.add((truth.kind, truth.subject))
             out.append((alert, truth, ""))
     return out
 
@@ -153,7 +158,10 @@ def score(run: ScenarioRun) -> dict[str, Any]:
         mine = [(a, t) for a, t, _ in judged if a.kind.value == kind]
         truths = [t for t in sim.truths if t.kind == kind and not t.household]
         detectable = [t for t in truths if t.start.timestamp() + NEEDED[kind] <= end]
-        first = {(t.kind, t.subject): a for a, t in mine if t is not None}
+        first: dict[tuple[str, str], Alert] = {}
+        for a, t in mine:
+            if t is not None:
+                first.setdefault((t.kind, t.subject), a)  # the earliest true alert
         if kind == "move_out":  # a move-out alert may find a welfare subject who stopped too
             first = {k: a for k, a in first.items() if k[0] == "move_out"}
         found = [t for t in detectable if (t.kind, t.subject) in first]
