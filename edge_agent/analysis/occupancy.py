@@ -41,8 +41,9 @@ from edge_agent.analysis.evidence import absence_alert
 from edge_agent.analysis.newcomers import new_occupant_alerts
 from edge_agent.analysis.presence import Absence, Resident
 from edge_agent.analysis.strangers import StrangerTracker
+from edge_agent.analysis.welfare import welfare_alerts
 from edge_agent.store.events import EventRow
-from gridgate_wire import AlertAdvice, AlertContext, AlertKind
+from gridgate_wire import AlertContext, AlertKind
 
 __all__ = ["DAY", "HOUR", "Alert", "AnalyserConfig", "OccupancyAnalyser"]
 
@@ -51,7 +52,6 @@ DAY = 86_400.0
 HOUR = 3_600.0
 STAY_S = 6 * HOUR  # inside this long between an 'in' and the next 'out': they live here
 
-RosterView = Callable[[], Iterable[tuple[str, str, bool]]]  # (resident, house, care recipient)
 # (house, kind, resident or None) -> (until epoch, reason) of the latest quiet window, or None
 Suppressed = Callable[[str, str, str | None], tuple[float, str] | None]
 
@@ -78,7 +78,7 @@ class OccupancyAnalyser:
         self.shadows: dict[str, str] = {}  # stranger -> the resident it really is
         self.occupant_house: dict[str, str | None] = {}  # alerted stranger -> its house
         self._last_daily = -1
-        self._care: list[str] = []
+        self.care: list[str] = []
         self.first_day: int | None = None
         self.now = 0.0
 
@@ -98,7 +98,7 @@ class OccupancyAnalyser:
             self.houses[house_id].add(resident_id)
         for gone in set(self.residents) - seen:
             self.houses[self.residents.pop(gone).house_id].discard(gone)
-        self._care = [r for r, state in self.residents.items() if state.care]
+        self.care = [r for r, state in self.residents.items() if state.care]
 
     # ------------------------------------------------------------------ events
 
@@ -221,7 +221,7 @@ class OccupancyAnalyser:
         self.alerted[key] = moment
         return True, expired
 
-    def _rate(self, state: Resident, last_day: int, days: int) -> tuple[int, int, float]:
+    def rate(self, state: Resident, last_day: int, days: int) -> tuple[int, int, float]:
         """(days seen, recorded days observed, smoothed rate) in the ``days`` up to last_day."""
         start = max(last_day - days + 1, self.first_day or last_day)
         seen = sum(1 for d, _ in state.daylog if start <= d <= last_day)
@@ -254,7 +254,7 @@ class OccupancyAnalyser:
         # Rarely seen people have many quiet spells a year: bound the chance ones too.
         yearly = math.log(c.absence_p_year / (365 * rate)) / math.log(1 - rate)
         needed = max(minimum, trip_days + gap, yearly)
-        first = self._date(last_seen)
+        first = self.local_date(last_seen)
         usual_gap = min(14, math.log(0.1) / math.log(1 - rate))
         holiday = ""
         for offset in range(int(usual_gap) + 1):
@@ -265,7 +265,7 @@ class OccupancyAnalyser:
                 break
         return needed, holiday
 
-    def _date(self, t: float) -> date:
+    def local_date(self, t: float) -> date:
         return datetime.fromtimestamp(t, self.tz).date()
 
     def _absences(self, moment: float) -> list[Alert]:
@@ -307,7 +307,7 @@ class OccupancyAnalyser:
 
     def _usual_gap(self, state: Resident, today: int) -> float:
         """Days unseen that are still ordinary for this person (three, or more if rarely seen)."""
-        _, _, rate = self._rate(state, today, self.config.baseline_days)
+        _, _, rate = self.rate(state, today, self.config.baseline_days)
         return max(3.0, math.log(0.1) / math.log(1 - rate))
 
     def _household_away_days(self, others: list[Resident], since: float, today: int) -> int:
@@ -344,7 +344,7 @@ class OccupancyAnalyser:
                 return None
             context.append(AlertContext.PRESENCE_DECLINE)
             needed, holiday = c.move_out_days, ""
-            seen_before, _, rate = self._rate(state, today - int(c.move_out_days), c.baseline_days)
+            seen_before, _, rate = self.rate(state, today - int(c.move_out_days), c.baseline_days)
             absence = Absence(
                 absence.unseen_days, absence.blind_hours, seen_before, c.baseline_days, rate
             )
@@ -454,87 +454,7 @@ class OccupancyAnalyser:
         )
 
     def _welfare(self, moment: float) -> list[Alert]:
-        c = self.config
-        out = []
-        for resident_id in self._care:
-            state = self.residents.get(resident_id)
-            if state is None or not state.last_seen:
-                continue
-            if moment - state.last_seen < c.welfare_hours * HOUR:
-                continue
-            blind = self.coverage.blind_hours(state.last_seen, moment, state.shares())
-            hours = (moment - state.last_seen) / HOUR - blind
-            if hours < c.welfare_hours:
-                continue
-            last_day = self.local_day(state.last_seen)
-            seen14, _, _ = self._rate(state, last_day, 14)
-            if seen14 < c.welfare_active_days:
-                continue
-            seen, observed, _ = self._rate(state, last_day, 28)
-            rate = state.outing_rate(last_day)
-            # Chance quiet spells: about 365 * rate * (1 - rate)^n a year last n days or more.
-            chance = math.log(c.welfare_p / (365 * rate)) / math.log(1 - rate)
-            wait = max(c.welfare_hours, 24 * chance)
-            housemates = [
-                self.residents[m]
-                for m in self.houses.get(state.house_id, ())
-                if m != resident_id and m in self.residents
-            ]
-            together = bool(housemates) and all(
-                abs(h.last_seen - state.last_seen) < 12 * HOUR for h in housemates
-            )
-            went_out = state.last_direction == "out"
-            if together and went_out:
-                # Left with the family: a trip, and someone is with them. A week, or through
-                # the holiday season they left in.
-                wait = max(wait, c.together_trip_days * 24)
-                season = self.calendar.season_of(self._date(state.last_seen))
-                if season is not None:
-                    wait = max(wait, season.longest_stay_days * 24.0)
-            if hours < wait:
-                continue
-            ok, expired = self.emit(
-                AlertKind.WELFARE_CHECK,
-                resident_id,
-                state.house_id,
-                resident_id,
-                moment,
-                wait * HOUR,
-            )
-            if not ok:
-                continue
-            context = [
-                AlertContext.LAST_SEEN_GOING_OUT if went_out else AlertContext.LAST_SEEN_GOING_IN
-            ]
-            if together:
-                context.append(AlertContext.HOUSEHOLD_ALL_UNSEEN)
-            seen7 = sum(1 for h in housemates if moment - h.last_seen < 7 * DAY)
-            holiday = self.calendar.season_of(self._date(state.last_seen))
-            strength = -math.log10(max(1e-12, (1 - rate) ** (hours / 24)))
-            out.append(
-                absence_alert(
-                    AlertKind.WELFARE_CHECK,
-                    state.house_id,
-                    resident_id,
-                    resident_id,
-                    moment,
-                    state,
-                    Absence(hours / 24, blind, seen, observed, rate),
-                    holiday.name if holiday else "",
-                    context,
-                    expired,
-                    len(housemates) + 1,
-                    seen7,
-                    score=strength,
-                    flags=(went_out, together),
-                    advice=AlertAdvice.CALL_FAMILY_FIRST
-                    if went_out
-                    else AlertAdvice.VISIT_URGENTLY,
-                )
-            )
-        return out
-
-    # ------------------------------------------------------------------ strangers
+        return welfare_alerts(self, moment)
 
     def _new_occupants(self, moment: float) -> list[Alert]:
         return new_occupant_alerts(self, moment)
