@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-HOUR = 3_600.0
+from edge_agent.analysis.const import HOUR
 
 
 class RecordingCoverage:

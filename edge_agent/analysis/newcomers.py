@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from edge_agent.analysis.calibration import calibrated
 from edge_agent.analysis.config import Alert
+from edge_agent.analysis.const import DAY
 from edge_agent.analysis.strangers import fills_holes
 from gridgate_wire import AlertContext, AlertEvidence, AlertKind
 
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from edge_agent.analysis.occupancy import OccupancyAnalyser
 
 _LOGGER = logging.getLogger(__name__)
-DAY = 86_400.0
 
 
 def house_of(an: OccupancyAnalyser, co: Counter[str]) -> tuple[str | None, int]:

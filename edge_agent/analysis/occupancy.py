@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from edge_agent.analysis.calendar import HolidayCalendar
 from edge_agent.analysis.config import Alert, AnalyserConfig
+from edge_agent.analysis.const import DAY, HOUR
 from edge_agent.analysis.coverage import RecordingCoverage
 from edge_agent.analysis.evidence import absence_alert
 from edge_agent.analysis.newcomers import new_occupant_alerts
@@ -48,8 +49,6 @@ from gridgate_wire import AlertContext, AlertKind
 __all__ = ["DAY", "HOUR", "Alert", "AnalyserConfig", "OccupancyAnalyser"]
 
 _LOGGER = logging.getLogger(__name__)
-DAY = 86_400.0
-HOUR = 3_600.0
 STAY_S = 6 * HOUR  # inside this long between an 'in' and the next 'out': they live here
 
 # (house, kind, resident or None) -> (until epoch, reason) of the latest quiet window, or None

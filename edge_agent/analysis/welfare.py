@@ -6,15 +6,13 @@ import math
 from typing import TYPE_CHECKING
 
 from edge_agent.analysis.config import Alert
+from edge_agent.analysis.const import DAY, HOUR
 from edge_agent.analysis.evidence import absence_alert
 from edge_agent.analysis.presence import Absence
 from gridgate_wire import AlertAdvice, AlertContext, AlertKind
 
 if TYPE_CHECKING:
     from edge_agent.analysis.occupancy import OccupancyAnalyser
-
-DAY = 86_400.0
-HOUR = 3_600.0
 
 
 def welfare_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
