@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hub.api import models, queries, routes, visit_routes
+from hub.auth import Principal
 from hub.store.schema import areas, compounds, houses
 from hub.web.answers import _call, _failed, _succeeded, _t
 from hub.web.pages import PAGE_SIZE, _ctx, _form, _pager, _require, render
@@ -95,6 +96,13 @@ async def invite_page(request: Request, resident_id: str) -> Response:
     invitation = await run_in_threadpool(
         routes.grant_face_consent, resident_id, body, user, _ctx(request)
     )
+    return _with_code(request, user, resident_id, invitation)
+
+
+def _with_code(
+    request: Request, user: Principal, resident_id: str, invitation: models.InvitationOut
+) -> Response:
+    """The resident page showing a one-time enrolment code and its QR code, once."""
     detail = routes.get_resident(resident_id, user, _ctx(request))
     return render(
         request,
@@ -117,16 +125,7 @@ async def new_code(request: Request, resident_id: str) -> Response:
         )
     except HTTPException as exc:
         return _failed(request, user, exc)
-    detail = routes.get_resident(resident_id, user, _ctx(request))
-    return render(
-        request,
-        "resident.html",
-        user,
-        "residents",
-        person=detail,
-        invitation=invitation,
-        qr_svg=_qr_svg(invitation.enrolment_code),
-    )
+    return _with_code(request, user, resident_id, invitation)
 
 
 @router.post("/residents/{resident_id}/edit")
