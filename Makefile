@@ -14,10 +14,10 @@ DEMO_ARGS ?=
 
 all: test
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml devkit/pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) --upgrade "pip>=24"
-	$(PY) -m pip install $(PIP_FLAGS) -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install $(PIP_FLAGS) -c requirements.lock -e '.[dev]' -e ./devkit
 	touch $@
 
 bootstrap: $(STAMP)

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from edge_agent.vision.config import EngineConfig  # noqa: E402
-from edge_agent.vision.presets import PRESETS, preset_config  # noqa: E402
+from gridgate_devkit.presets import PRESETS, preset_config  # noqa: E402
 
 DEFAULT_DATASET = (
     Path(os.environ.get("GRIDGATE_SHARED", REPO.parent / "shared")) / "datasets/lfw-dev"

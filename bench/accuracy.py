@@ -22,7 +22,7 @@ from _common import (
     stamp,
 )
 
-from edge_agent.vision.evaluation import (
+from gridgate_devkit.evaluation import (
     accept_threshold,
     embed_dataset,
     fnir_at_fpir,

@@ -31,7 +31,7 @@ from edge_agent.gallery.calibration import (
     track_comparisons,
 )
 from edge_agent.gallery.thresholds import fpir_of, p_at
-from edge_agent.vision.evaluation import calibrate, embed_dataset, open_set_rates, open_set_scores
+from gridgate_devkit.evaluation import calibrate, embed_dataset, open_set_rates, open_set_scores
 from edge_agent.vision.models import ImpostorCurve, load_manifest
 
 MANIFEST = REPO / "models" / "manifest.yaml"

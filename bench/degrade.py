@@ -26,9 +26,9 @@ from edge_agent.gallery.selfcheck import poisson_upper
 from edge_agent.gallery.thresholds import accept_for, fpir_of
 from edge_agent.vision import build_engine
 from edge_agent.vision.config import EngineConfig
-from edge_agent.vision.degrade import CONDITIONS, degrade
+from gridgate_devkit.degrade import CONDITIONS, degrade
 from edge_agent.vision.engine import FaceEngine
-from edge_agent.vision.evaluation import list_dataset, subject_face
+from gridgate_devkit.evaluation import list_dataset, subject_face
 from edge_agent.vision.types import read_image
 
 _engine: FaceEngine | None = None

@@ -26,7 +26,7 @@ from typing import Any
 
 from _common import REPO, emit, hub_process, scratch_database, stamp
 
-from gridgate_core.localbroker import LocalMosquitto, free_port, wait_port
+from gridgate_devkit.localbroker import LocalMosquitto, free_port, wait_port
 
 
 def _write_csvs(work: Path, residents: int) -> dict[str, tuple[Path, int]]:

@@ -23,7 +23,7 @@ from typing import Any
 from _common import emit, scratch_database, stamp
 from sqlalchemy import insert
 
-from gridgate_core.localbroker import LocalMosquitto
+from gridgate_devkit.localbroker import LocalMosquitto
 from hub.runtime import HubService
 from hub.store.schema import houses, resident_credentials, residents
 from hub.sync import queue_snapshot

@@ -26,7 +26,7 @@ from _common import emit, hub_process, scratch_database, stamp
 from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
-from gridgate_core.localbroker import LocalMosquitto
+from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
 from gridgate_wire import (
     AlertEvidence,

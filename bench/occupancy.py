@@ -7,7 +7,7 @@
 
 Simulates a compound (1,000 households; 90 days, 120 for the field profile so that changes made
 around Spring Festival can be found), feeds its events hour by hour into a real edge event store,
-runs the analyser as the edge does and scores every alert (edge_agent/sim/scoring.py). With
+runs the analyser as the edge does and scores every alert (devkit/gridgate_devkit/sim/scoring.py). With
 ``--loop`` visits happen and their outcomes come back through the hub's own rules (hub/feedback.py).
 """
 
@@ -22,10 +22,10 @@ from _common import emit, stamp
 
 from edge_agent.analysis.calibration import FLAGS
 from edge_agent.analysis.occupancy import AnalyserConfig
-from edge_agent.sim.compound import SimConfig
-from edge_agent.sim.conditions import FieldConditions, field_conditions
-from edge_agent.sim.loop import QuietRow, VisitLoop
-from edge_agent.sim.scoring import ScenarioRun, classify, reliability, run_scenario, score
+from gridgate_devkit.sim.compound import SimConfig
+from gridgate_devkit.sim.conditions import FieldConditions, field_conditions
+from gridgate_devkit.sim.loop import QuietRow, VisitLoop
+from gridgate_devkit.sim.scoring import ScenarioRun, classify, reliability, run_scenario, score
 from gridgate_wire import AlertKind
 from hub import feedback
 
@@ -80,7 +80,7 @@ def sim_config(
 def one(config: SimConfig, loop: bool) -> tuple[dict[str, Any], ScenarioRun]:
     visits = None
     if loop:
-        from edge_agent.sim.compound import simulate
+        from gridgate_devkit.sim.compound import simulate
 
         sim = simulate(config)
         visits = VisitLoop(sim, HubRules(), seed=config.seed)

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, select
 
 from edge_agent.config import EdgeConfig
 from edge_agent.runtime import EdgeAgent
-from gridgate_core.localbroker import LocalMosquitto
+from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_wire import utc_now
 from hub.store.schema import edge_messages, edges
 

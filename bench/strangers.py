@@ -26,7 +26,7 @@ from _common import (
 
 from edge_agent.gallery.strangers import StrangerStore
 from edge_agent.vision import build_engine
-from edge_agent.vision.evaluation import EmbeddedSet, embed_dataset
+from gridgate_devkit.evaluation import EmbeddedSet, embed_dataset
 
 
 def cluster_quality(data: EmbeddedSet, join: float, seed: int = 0) -> dict[str, Any]:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 import demo_faces  # noqa: E402
 
-from gridgate_core.localbroker import BrokerUnavailable, LocalMosquitto  # noqa: E402
+from gridgate_devkit.localbroker import BrokerUnavailable, LocalMosquitto  # noqa: E402
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - a throwaway local demo login, printed on start
 
@@ -160,7 +160,7 @@ def seed_registry(
     workdir: Path, hub_cfg: Path, edge_cfg: Path, extra: dict[str, list[str]]
 ) -> list[str]:
     """The hub's registry for the simulated compound, imported with the hub's own CLI."""
-    from edge_agent.sim.compound import demo_scenario, simulate
+    from gridgate_devkit.sim.compound import demo_scenario, simulate
 
     edge = yaml.safe_load(edge_cfg.read_text())
     demo = edge["demo_source"]

@@ -56,8 +56,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _embedded(engine: str, models: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
     need_shared(LFW)
-    from edge_agent.vision.evaluation import embed_dataset
-    from edge_agent.vision.presets import preset_config
+    from gridgate_devkit.evaluation import embed_dataset
+    from gridgate_devkit.presets import preset_config
 
     cache = os.environ.get("GRIDGATE_TEST_CACHE")
     config = preset_config(engine, models)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_agent.sim.gateclip import plan_clip, render
+from gridgate_devkit.sim.gateclip import plan_clip, render
 from edge_agent.vision import build_engine
-from edge_agent.vision.evaluation import (
+from gridgate_devkit.evaluation import (
     EmbeddedSet,
     fnir_at_fpir,
     list_dataset,
@@ -18,7 +18,7 @@ from edge_agent.vision.evaluation import (
     tar_at_far,
 )
 from edge_agent.vision.pipeline import FacePipeline
-from edge_agent.vision.presets import preset_config
+from gridgate_devkit.presets import preset_config
 from edge_agent.vision.types import read_image
 from tests.conftest import LFW, need_shared
 
@@ -85,7 +85,7 @@ def test_default_engine_holds_a_20_degree_tilt(tmp_path: Path) -> None:
     need_shared(LFW)
     from edge_agent.gallery.calibration import track_comparisons
     from edge_agent.gallery.thresholds import accept_for
-    from edge_agent.vision.degrade import degrade
+    from gridgate_devkit.degrade import degrade
 
     engine = build_engine(preset_config("default", tmp_path))
     by_person: dict[str, list[Path]] = {}

@@ -14,8 +14,8 @@ import pytest
 
 from edge_agent.access.actuators import RecordingActuator
 from edge_agent.runtime import EdgeAgent
-from edge_agent.sim.gateclip import plan_clip
-from edge_agent.vision.evaluation import list_dataset
+from gridgate_devkit.sim.gateclip import plan_clip
+from gridgate_devkit.evaluation import list_dataset
 from edge_agent.vision.types import read_image
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
 from gridgate_wire import (

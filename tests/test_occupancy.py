@@ -10,9 +10,9 @@ import pytest
 from edge_agent.analysis.calendar import HolidayCalendar
 from edge_agent.analysis.occupancy import AnalyserConfig, OccupancyAnalyser
 from edge_agent.runtime import EdgeAgent
-from edge_agent.sim.compound import SimConfig, simulate
-from edge_agent.sim.conditions import field_conditions
-from edge_agent.sim.scoring import run_scenario, score
+from gridgate_devkit.sim.compound import SimConfig, simulate
+from gridgate_devkit.sim.conditions import field_conditions
+from gridgate_devkit.sim.scoring import run_scenario, score
 from edge_agent.store.events import EventRow
 from edge_agent.store.roster import RosterStore
 from gridgate_wire import (

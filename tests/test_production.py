@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from edge_agent.runtime import EdgeAgent
-from gridgate_core.localbroker import LocalMosquitto
+from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_wire import (
     Channel,
     EdgeEvent,

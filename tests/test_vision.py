@@ -20,9 +20,9 @@ from edge_agent.vision.errors import (
     UnknownModelError,
     UnreadableImageError,
 )
-from edge_agent.vision.evaluation import list_dataset, subject_face
+from gridgate_devkit.evaluation import list_dataset, subject_face
 from edge_agent.vision.models import import_model, load_manifest, locate
-from edge_agent.vision.presets import preset_config
+from gridgate_devkit.presets import preset_config
 from edge_agent.vision.quality import QualityConfig, assess
 from edge_agent.vision.tracking import EntryLine, Sample, Tracker
 from edge_agent.vision.types import Face, check_frame, read_image
@@ -300,7 +300,7 @@ def test_motion_crop_finds_the_same_faces_as_the_whole_frame(tmp_path: Path) -> 
     as detecting on the whole frame (within the HOG pyramid's grid), and the same passages
     are decided."""
     need_shared(LFW)
-    from edge_agent.sim.gateclip import plan_clip, render
+    from gridgate_devkit.sim.gateclip import plan_clip, render
     from edge_agent.vision.pipeline import FacePipeline
     from edge_agent.vision.pipeline_config import PipelineConfig
     from edge_agent.vision.tracking import iou

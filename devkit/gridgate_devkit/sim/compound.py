@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import Field
 
-from edge_agent.sim import conditions as fc
-from edge_agent.sim.conditions import FieldConditions, FieldLog
-from edge_agent.sim.field_people import (
+from gridgate_devkit.sim import conditions as fc
+from gridgate_devkit.sim.conditions import FieldConditions, FieldLog
+from gridgate_devkit.sim.field_people import (
     festival_days,
     field_stranger_id,
     guests,

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent.analysis.occupancy import DAY, HOUR, Alert, AnalyserConfig, OccupancyAnalyser
-from edge_agent.sim.compound import SimConfig, SimResult, Truth, simulate
-from edge_agent.sim.field_people import festival_days
+from gridgate_devkit.sim.compound import SimConfig, SimResult, Truth, simulate
+from gridgate_devkit.sim.field_people import festival_days
 from edge_agent.store.events import EventStore
 
 KINDS = ("move_out", "vacancy", "new_occupant", "welfare_check")
@@ -55,7 +55,7 @@ def run_scenario(
     """Simulate, then feed the events into a real event store hour by hour and analyse.
 
     ``on_tick`` sees each tick's alerts and may change the analyser's roster and quiet windows:
-    the closed loop of visits (:mod:`edge_agent.sim.loop`).
+    the closed loop of visits (:mod:`gridgate_devkit.sim.loop`).
     """
     started = time.perf_counter()
     sim = sim or simulate(config)

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge_agent.analysis.occupancy import DAY, HOUR, Alert, OccupancyAnalyser
-from edge_agent.sim.compound import SimResult
-from edge_agent.sim.scoring import KINDS, NEEDED, Quiet, match
+from gridgate_devkit.sim.compound import SimResult
+from gridgate_devkit.sim.scoring import KINDS, NEEDED, Quiet, match
 
 QuietRow = tuple[str, str, str | None, float, str]  # house, kind, resident, until, reason
 

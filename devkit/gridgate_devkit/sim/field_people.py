@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from edge_agent.analysis.calendar import NATIONAL_DAY, SPRING_FESTIVAL, HolidayCalendar
-from edge_agent.sim import conditions as fc
-from edge_agent.sim.conditions import DAY, FieldConditions, FieldLog
+from gridgate_devkit.sim import conditions as fc
+from gridgate_devkit.sim.conditions import DAY, FieldConditions, FieldLog
 
 if TYPE_CHECKING:
-    from edge_agent.sim.compound import SimConfig, SimResident, _Builder
+    from gridgate_devkit.sim.compound import SimConfig, SimResident, _Builder
 
 
 def new_stranger_id(rng: np.random.Generator) -> str:
