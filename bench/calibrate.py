@@ -31,8 +31,8 @@ from edge_agent.gallery.calibration import (
     track_comparisons,
 )
 from edge_agent.gallery.thresholds import fpir_of, p_at
-from gridgate_devkit.evaluation import calibrate, embed_dataset, open_set_rates, open_set_scores
 from edge_agent.vision.models import ImpostorCurve, load_manifest
+from gridgate_devkit.evaluation import calibrate, embed_dataset, open_set_rates, open_set_scores
 
 MANIFEST = REPO / "models" / "manifest.yaml"
 SIZES = [50, 100, 300, 1000, 2500, 5000, 10000]

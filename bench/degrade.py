@@ -26,10 +26,10 @@ from edge_agent.gallery.selfcheck import poisson_upper
 from edge_agent.gallery.thresholds import accept_for, fpir_of
 from edge_agent.vision import build_engine
 from edge_agent.vision.config import EngineConfig
-from gridgate_devkit.degrade import CONDITIONS, degrade
 from edge_agent.vision.engine import FaceEngine
-from gridgate_devkit.evaluation import list_dataset, subject_face
 from edge_agent.vision.types import read_image
+from gridgate_devkit.degrade import CONDITIONS, degrade
+from gridgate_devkit.evaluation import list_dataset, subject_face
 
 _engine: FaceEngine | None = None
 

@@ -28,13 +28,13 @@ import dlib
 import numpy as np
 from _common import DEFAULT_DATASET, DEFAULT_MODELS, emit, stamp
 
-from gridgate_devkit.sim.gateclip import plan_clip, render
 from edge_agent.vision import build_engine
 from edge_agent.vision.config import DlibHogConfig, EngineConfig
 from edge_agent.vision.detectors.base import scaled_for_detection
 from edge_agent.vision.detectors.dlib_hog import DlibHogDetector, five_point_predictor
-from gridgate_devkit.evaluation import EmbeddedSet, list_dataset, subject_face, tar_at_far
 from edge_agent.vision.types import Face, Frame, read_image
+from gridgate_devkit.evaluation import EmbeddedSet, list_dataset, subject_face, tar_at_far
+from gridgate_devkit.sim.gateclip import plan_clip, render
 
 Detect = Callable[[Frame], list[Face]]
 

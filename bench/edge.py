@@ -29,11 +29,11 @@ from edge_agent.config import EdgeConfig
 from edge_agent.gallery.crypto import generate_key
 from edge_agent.gallery.errors import EnrolmentRefused
 from edge_agent.runtime import EdgeAgent
-from gridgate_devkit.sim.gateclip import plan_clip, render
-from gridgate_devkit.evaluation import list_dataset
-from gridgate_devkit.presets import PRESETS
 from edge_agent.vision.types import read_image
+from gridgate_devkit.evaluation import list_dataset
 from gridgate_devkit.localbroker import LocalMosquitto
+from gridgate_devkit.presets import PRESETS
+from gridgate_devkit.sim.gateclip import plan_clip, render
 from gridgate_wire import (
     RosterConsent,
     RosterResident,

@@ -26,8 +26,8 @@ from _common import emit, hub_process, scratch_database, stamp
 from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
-from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
+from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_wire import (
     AlertEvidence,
     Channel,

@@ -7,7 +7,7 @@
 
 Simulates a compound (1,000 households; 90 days, 120 for the field profile so that changes made
 around Spring Festival can be found), feeds its events hour by hour into a real edge event store,
-runs the analyser as the edge does and scores every alert (devkit/gridgate_devkit/sim/scoring.py). With
+runs the analyser as the edge does and scores every alert (gridgate_devkit.sim.scoring). With
 ``--loop`` visits happen and their outcomes come back through the hub's own rules (hub/feedback.py).
 """
 

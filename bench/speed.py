@@ -25,15 +25,15 @@ import numpy as np
 from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, engine_config, stamp
 
 from edge_agent.gallery.thresholds import accept_for
-from gridgate_devkit.sim.gateclip import plan_clip, render
 from edge_agent.vision import build_engine
 from edge_agent.vision.align import align_face
 from edge_agent.vision.detectors.dlib_hog import five_point_predictor
 from edge_agent.vision.engine import FaceEngine
-from gridgate_devkit.evaluation import list_dataset, subject_face
 from edge_agent.vision.models import load_manifest, locate
 from edge_agent.vision.pipeline import FacePipeline
 from edge_agent.vision.types import Frame, read_image
+from gridgate_devkit.evaluation import list_dataset, subject_face
+from gridgate_devkit.sim.gateclip import plan_clip, render
 
 
 def median_ms(fn: Any, repeat: int) -> float:

@@ -22,8 +22,8 @@ from typing import Any
 import cv2
 import yaml
 
-from gridgate_devkit.sim.gateclip import plan_clip, render
 from gridgate_devkit.evaluation import list_dataset
+from gridgate_devkit.sim.gateclip import plan_clip, render
 
 REPO = Path(__file__).resolve().parent.parent
 EDGE_ID = "demo-gate-faces"

@@ -14,8 +14,8 @@ import cv2
 from edge_agent.config import EdgeConfig
 from edge_agent.gallery.crypto import generate_key
 from edge_agent.runtime import EdgeAgent
-from gridgate_devkit.sim.gateclip import ClipPlan, render
 from gridgate_devkit.presets import PRESETS
+from gridgate_devkit.sim.gateclip import ClipPlan, render
 from gridgate_wire import (
     CredentialKind,
     EnrolmentInvitation,

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gridgate_devkit.sim.gateclip import plan_clip, render
 from edge_agent.vision import build_engine
+from edge_agent.vision.pipeline import FacePipeline
+from edge_agent.vision.types import read_image
 from gridgate_devkit.evaluation import (
     EmbeddedSet,
     fnir_at_fpir,
@@ -17,9 +18,8 @@ from gridgate_devkit.evaluation import (
     subject_face,
     tar_at_far,
 )
-from edge_agent.vision.pipeline import FacePipeline
 from gridgate_devkit.presets import preset_config
-from edge_agent.vision.types import read_image
+from gridgate_devkit.sim.gateclip import plan_clip, render
 from tests.conftest import LFW, need_shared
 
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ from edge_agent.vision.config import EngineConfig
 from edge_agent.vision.dlib_onnx import DatFormatError, convert, read_dat
 from edge_agent.vision.embedders.dlib_onnx import DlibOnnxEmbedder
 from edge_agent.vision.errors import ModelChecksumError, ModelError
-from gridgate_devkit.evaluation import list_dataset, subject_face
 from edge_agent.vision.models import load_manifest, locate, sha256_of
-from gridgate_devkit.presets import preset_config
 from edge_agent.vision.types import bgr_to_rgb, read_image
+from gridgate_devkit.evaluation import list_dataset, subject_face
+from gridgate_devkit.presets import preset_config
 from tests.conftest import LFW, need_shared
 
 SOURCE = load_manifest().by_name("dlib_resnet_v1")

@@ -14,10 +14,10 @@ import pytest
 
 from edge_agent.access.actuators import RecordingActuator
 from edge_agent.runtime import EdgeAgent
-from gridgate_devkit.sim.gateclip import plan_clip
-from gridgate_devkit.evaluation import list_dataset
 from edge_agent.vision.types import read_image
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
+from gridgate_devkit.evaluation import list_dataset
+from gridgate_devkit.sim.gateclip import plan_clip
 from gridgate_wire import (
     Channel,
     CredentialKind,

@@ -18,10 +18,10 @@ from edge_agent.gallery.persist import StoreFiles, rotate_key
 from edge_agent.gallery.strangers import StrangerStore
 from edge_agent.gallery.thresholds import accept_for
 from edge_agent.vision import build_engine
-from gridgate_devkit.evaluation import EmbeddedSet, list_dataset, open_set_splits
 from edge_agent.vision.models import Thresholds, load_manifest
-from gridgate_devkit.presets import preset_config
 from edge_agent.vision.types import read_image
+from gridgate_devkit.evaluation import EmbeddedSet, list_dataset, open_set_splits
+from gridgate_devkit.presets import preset_config
 from tests.conftest import LFW, need_shared
 
 DIM = 64

@@ -10,11 +10,11 @@ import pytest
 from edge_agent.analysis.calendar import HolidayCalendar
 from edge_agent.analysis.occupancy import AnalyserConfig, OccupancyAnalyser
 from edge_agent.runtime import EdgeAgent
+from edge_agent.store.events import EventRow
+from edge_agent.store.roster import RosterStore
 from gridgate_devkit.sim.compound import SimConfig, simulate
 from gridgate_devkit.sim.conditions import field_conditions
 from gridgate_devkit.sim.scoring import run_scenario, score
-from edge_agent.store.events import EventRow
-from edge_agent.store.roster import RosterStore
 from gridgate_wire import (
     AlertContext,
     AlertKind,

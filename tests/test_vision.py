@@ -20,12 +20,12 @@ from edge_agent.vision.errors import (
     UnknownModelError,
     UnreadableImageError,
 )
-from gridgate_devkit.evaluation import list_dataset, subject_face
 from edge_agent.vision.models import import_model, load_manifest, locate
-from gridgate_devkit.presets import preset_config
 from edge_agent.vision.quality import QualityConfig, assess
 from edge_agent.vision.tracking import EntryLine, Sample, Tracker
 from edge_agent.vision.types import Face, check_frame, read_image
+from gridgate_devkit.evaluation import list_dataset, subject_face
+from gridgate_devkit.presets import preset_config
 from gridgate_wire import PassageDirection
 from tests.conftest import LFW, SHARED_MODELS, need_shared
 
@@ -300,10 +300,10 @@ def test_motion_crop_finds_the_same_faces_as_the_whole_frame(tmp_path: Path) -> 
     as detecting on the whole frame (within the HOG pyramid's grid), and the same passages
     are decided."""
     need_shared(LFW)
-    from gridgate_devkit.sim.gateclip import plan_clip, render
     from edge_agent.vision.pipeline import FacePipeline
     from edge_agent.vision.pipeline_config import PipelineConfig
     from edge_agent.vision.tracking import iou
+    from gridgate_devkit.sim.gateclip import plan_clip, render
 
     people = [(name, path) for name, path in lfw_sample(4, stride=211)]
     frames = [f for f, _ in render(plan_clip(people, seed=2, frames_per_passage=8), seed=2)]

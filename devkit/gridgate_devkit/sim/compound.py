@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import Field
 
+from edge_agent.store.events import EventRow
+from gridgate_core.config import StrictModel
 from gridgate_devkit.sim import conditions as fc
 from gridgate_devkit.sim.conditions import FieldConditions, FieldLog
 from gridgate_devkit.sim.field_people import (
@@ -29,8 +31,6 @@ from gridgate_devkit.sim.field_people import (
     leave_and_return,
     visits_back,
 )
-from edge_agent.store.events import EventRow
-from gridgate_core.config import StrictModel
 
 Routine = Literal["commuter", "student", "retiree", "night_shift", "homebody"]
 ROUTINES: tuple[Routine, ...] = ("commuter", "student", "retiree", "night_shift", "homebody")

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent.analysis.occupancy import DAY, HOUR, Alert, AnalyserConfig, OccupancyAnalyser
+from edge_agent.store.events import EventStore
 from gridgate_devkit.sim.compound import SimConfig, SimResult, Truth, simulate
 from gridgate_devkit.sim.field_people import festival_days
-from edge_agent.store.events import EventStore
 
 KINDS = ("move_out", "vacancy", "new_occupant", "welfare_check")
 Quiet = dict[tuple[str, str, str], tuple[float, str]]  # (house, kind, resident or '') -> until
