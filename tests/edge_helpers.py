@@ -1,11 +1,8 @@
-"""Building edge agents with a real face stack for tests."""
+"""Building edge agents with a real face stack for tests (OpenCV: edge-side tests only; the
+wire builders hub-side tests need are in tests/roster_builders.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +13,8 @@ from edge_agent.gallery.crypto import generate_key
 from edge_agent.runtime import EdgeAgent
 from gridgate_devkit.presets import PRESETS
 from gridgate_devkit.sim.gateclip import ClipPlan, render
-from gridgate_wire import (
-    CredentialKind,
-    EnrolmentInvitation,
-    RosterConsent,
-    RosterCredential,
-    RosterResident,
-    RosterUpdate,
-    new_fields,
-    utc_now,
-)
+from gridgate_wire import utc_now
 from tests.brokers import Mosquitto
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def edge_config(
@@ -74,67 +53,6 @@ def write_clip(plan: ClipPlan, path: Path, seed: int = 0, fps: float = 10.0) -> 
         writer.write(frame)
     writer.release()
     return path
-
-
-def sha(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def resident(
-    resident_id: str,
-    house_id: str,
-    *,
-    consent: bool = True,
-    gates: list[str] | None = None,
-    card: str | None = None,
-    pin: str | None = None,
-    care: bool = False,
-) -> RosterResident:
-    credentials = []
-    if card:
-        credentials.append(RosterCredential(kind=CredentialKind.CARD, secret_sha256=sha(card)))
-    if pin:
-        credentials.append(RosterCredential(kind=CredentialKind.PIN, secret_sha256=sha(pin)))
-    return RosterResident(
-        resident_id=resident_id,
-        house_id=house_id,
-        face_consent=(
-            RosterConsent(consent_id=f"C-{resident_id}", version="2026.1", granted_at=utc_now())
-            if consent
-            else None
-        ),
-        gates=gates,
-        credentials=credentials,
-        care_recipient=care,
-    )
-
-
-def roster(
-    edge_id: str,
-    version: int,
-    residents: list[RosterResident],
-    removed: list[str] | None = None,
-    base: int | None = None,
-) -> RosterUpdate:
-    return RosterUpdate(
-        **new_fields(),
-        edge_id=edge_id,
-        roster_version=version,
-        base_version=base,
-        residents=residents,
-        removed=removed or [],
-    )
-
-
-def invitation(edge_id: str, resident_id: str, code: str, days: float = 1) -> EnrolmentInvitation:
-    return EnrolmentInvitation(
-        **new_fields(),
-        edge_id=edge_id,
-        resident_id=resident_id,
-        consent_id=f"C-{resident_id}",
-        code_sha256=sha(code),
-        expires_at=utc_now() + timedelta(days=days),
-    )
 
 
 def card_passage(agent: EdgeAgent, n: int, resident_id: str | None = None) -> None:

@@ -27,7 +27,7 @@ from hub.config import HubConfig
 from hub.runtime import HubService
 from hub.store.schema import dead_letters, edge_messages, edges
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
+from tests.waiting import wait_until
 
 
 def edge_config(tmp_path: Path, broker: Mosquitto, edge_id: str = "edge-1") -> EdgeConfig:

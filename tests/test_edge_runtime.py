@@ -30,14 +30,9 @@ from gridgate_wire import (
 )
 from tests.brokers import Mosquitto
 from tests.conftest import LFW, need_shared
-from tests.edge_helpers import (
-    edge_config,
-    invitation,
-    resident,
-    roster,
-    wait_until,
-    write_clip,
-)
+from tests.edge_helpers import edge_config, write_clip
+from tests.roster_builders import invitation, resident, roster
+from tests.waiting import wait_until
 
 
 def photos_by_person(minimum: int = 7) -> dict[str, list[Path]]:

@@ -7,10 +7,7 @@ Also covered elsewhere: broker stopped during a burst (test_edge_hub), edge SIGK
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,12 +24,12 @@ from gridgate_wire import Channel, edge_topic
 from hub.runtime import HubService
 from hub.store.schema import edge_messages, edges
 from tests.brokers import Mosquitto
-from tests.edge_helpers import card_passage, edge_config, wait_until
+from tests.edge_helpers import card_passage, edge_config
 from tests.faultproxy import FaultProxy, Mode
 from tests.hub_helpers import hub_config
+from tests.processes import start_hub_process
 from tests.test_production import event_for
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.waiting import wait_until
 
 
 def seqs_at_hub(engine: Any, edge_id: str) -> list[int]:
@@ -139,16 +136,6 @@ def test_broker_killed_during_a_burst(tmp_path: Path, own_broker: Mosquitto) -> 
     finally:
         agent.stop()
         hub.stop()
-
-
-def start_hub_process(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "hub", "run", "--config", str(config)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
 
 
 @pytest.mark.slow

@@ -15,7 +15,8 @@ from edge_agent.access.passage import PassageNotRecorded, PassageRefused
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.events import EventStore
 from gridgate_wire import CredentialKind, EdgeState
-from tests.edge_helpers import edge_config, resident, roster
+from tests.edge_helpers import edge_config
+from tests.roster_builders import resident, roster
 from tests.test_edge_runtime import post
 
 

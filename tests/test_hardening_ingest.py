@@ -12,9 +12,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from hub.ingest import Ingestor
 from hub.store.db import migrate
-from tests.edge_helpers import wait_until
 from tests.hardening_helpers import dead, dead_count, event, incoming, ingest, of, raw, stored_ids
 from tests.hub_helpers import seed
+from tests.waiting import wait_until
 
 EDGE = "edge-A"
 

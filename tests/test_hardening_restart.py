@@ -18,11 +18,11 @@ from hub.config import DatabaseConfig
 from hub.store.db import make_engine, migrate
 from hub.store.schema import dead_letters
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
 from tests.hardening_helpers import event, stored_ids
 from tests.hub_helpers import seed
-from tests.test_faults import start_hub_process
+from tests.processes import start_hub_process
 from tests.test_hardening_ingest import _poison_trigger
+from tests.waiting import wait_until
 
 EDGE = "edge-A"
 

@@ -20,9 +20,9 @@ from hub.store.schema import (
     residents,
     roster_outbox,
 )
-from tests.edge_helpers import resident
 from tests.hardening_helpers import ingest, of
 from tests.hub_helpers import seed
+from tests.roster_builders import resident
 
 EDGE = "edge-A"
 

@@ -19,10 +19,10 @@ from gridgate_wire import Channel, edge_topic, encode
 from hub.runtime import HubService
 from hub.store.schema import dead_letters, edge_messages
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
 from tests.fuzz_strategies import OWN_EDGE, Sent, resolve, storms
 from tests.hardening_helpers import event
 from tests.hub_helpers import hub_config, seed
+from tests.waiting import wait_until
 
 EXAMPLES = int(os.environ.get("GRIDGATE_STORM_EXAMPLES", "40"))
 PER_KIND = 10

@@ -24,7 +24,7 @@ from hub.config import HubConfig
 from hub.runtime import HubService
 from hub.store.schema import dead_letters, edge_messages
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
+from tests.waiting import wait_until
 
 
 def malformed(rng: random.Random, good: dict[str, object], edge_id: str) -> tuple[str, bytes]:

@@ -17,7 +17,7 @@ from hub.runtime import HubService
 from hub.store.db import make_engine, migrate
 from hub.store.schema import dead_letters, edge_messages, metadata
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
+from tests.waiting import wait_until
 
 
 def test_migrations_match_the_schema_and_rerun_safely(database_url: str) -> None:

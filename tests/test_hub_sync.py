@@ -28,8 +28,8 @@ from hub.store.schema import edge_messages, residents
 from hub.sync import pending_count, queue_resident_change
 from hub.tasks import Outbound
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
 from tests.hub_helpers import hub_config, seed
+from tests.waiting import wait_until
 
 
 class FakeEdge:

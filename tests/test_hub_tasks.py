@@ -39,7 +39,9 @@ from hub.store.schema import (
 )
 from hub.tasks import Outbound, Outcome, on_alert
 from tests.brokers import Mosquitto
-from tests.edge_helpers import edge_config, resident, roster, wait_until
+from tests.edge_helpers import edge_config
+from tests.roster_builders import resident, roster
+from tests.waiting import wait_until
 
 
 def seed_registry(hub: HubService, edge_id: str) -> None:

@@ -23,7 +23,8 @@ from gridgate_wire import (
     new_fields,
 )
 from hub import feedback
-from tests.edge_helpers import edge_config, resident, roster
+from tests.edge_helpers import edge_config
+from tests.roster_builders import resident, roster
 
 
 @pytest.fixture(scope="module")

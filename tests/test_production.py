@@ -31,9 +31,10 @@ from hub.runtime import HubService
 from hub.store.schema import dead_letters, edge_messages
 from hub.sync import queue_full
 from hub.tasks import Outbound
-from tests.edge_helpers import card_passage, edge_config, wait_until
+from tests.edge_helpers import card_passage, edge_config
 from tests.hub_helpers import hub_config, seed
 from tests.pki import Pki, make_pki
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 ACL = REPO / "configs" / "mosquitto.acl.example"

@@ -21,10 +21,10 @@ from hub.runtime import HubService
 from hub.store.schema import tasks
 from hub.tasks import Outbound, Outcome, on_alert, record_outcome
 from tests.brokers import Mosquitto
-from tests.edge_helpers import wait_until
 from tests.hub_helpers import PASSWORD, hub_config, seed
 from tests.test_hub_api import make_alert
 from tests.test_hub_sync import FakeEdge
+from tests.waiting import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
