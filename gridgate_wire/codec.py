@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from gridgate_wire.alarms import DoorAlarm, DoorRelease, RemoteUnlock
+from gridgate_wire.catalog import BY_KIND
 from gridgate_wire.errors import DecodeError, PayloadTooLarge, TopicError, UnknownSchemaVersion
 from gridgate_wire.messages import (
-    BY_KIND,
     AlertSuppression,
     EdgeAlert,
     EdgeEvent,
@@ -25,6 +26,7 @@ from gridgate_wire.messages import (
     RosterUpdate,
     WorkerTask,
 )
+from gridgate_wire.passes import PassAck, PassUpdate, WalkInPass
 from gridgate_wire.topics import Channel, Direction, parse_topic
 
 M = TypeVar("M", bound=Message)
@@ -42,6 +44,12 @@ CHANNEL_KIND: dict[Channel, type[Message]] = {
     Channel.ERASE: ErasureCommand,
     Channel.SUPPRESS: AlertSuppression,
     Channel.TASK: WorkerTask,
+    Channel.PASS_ACK: PassAck,
+    Channel.WALK_IN: WalkInPass,
+    Channel.DOOR_ALARM: DoorAlarm,
+    Channel.DOOR_RELEASE: DoorRelease,
+    Channel.PASSES: PassUpdate,
+    Channel.UNLOCK: RemoteUnlock,
 }
 LARGEST_MESSAGE = max(m.MAX_BYTES for m in BY_KIND.values())
 

@@ -107,6 +107,7 @@ class SubjectKind(StrEnum):
     RESIDENT = "resident"
     STRANGER = "stranger"
     UNKNOWN = "unknown"
+    VISITOR = "visitor"  # a pass holder (gridgate_wire.passes); house_id is the host house
 
 
 class EdgeEvent(EdgeMessage):
@@ -129,6 +130,15 @@ class EdgeEvent(EdgeMessage):
     decision: Decision
     reason: Annotated[str, Field(max_length=200)] = ""
     tailgating: bool = False
+    pass_id: Id | None = Field(
+        default=None, description="The visitor pass presented; set exactly for subject visitor."
+    )
+
+    @model_validator(mode="after")
+    def _visitor(self) -> EdgeEvent:
+        if (self.subject is SubjectKind.VISITOR) != (self.pass_id is not None):
+            raise ValueError("pass_id is set exactly when subject is visitor")
+        return self
 
 
 class AlertKind(StrEnum):
@@ -439,7 +449,8 @@ class WorkerTask(Message):
     summary: Annotated[str, Field(max_length=500)] = ""
 
 
-ALL_MESSAGES: tuple[type[Message], ...] = (
+# The kinds defined here; gridgate_wire.catalog adds passes and doors (ALL_MESSAGES, BY_KIND).
+CORE_MESSAGES: tuple[type[Message], ...] = (
     EdgeEvent,
     EdgeAlert,
     EdgeStatus,
@@ -453,7 +464,6 @@ ALL_MESSAGES: tuple[type[Message], ...] = (
     AlertSuppression,
     WorkerTask,
 )
-BY_KIND: dict[str, type[Message]] = {m.KIND: m for m in ALL_MESSAGES}
 
 
 def new_fields() -> dict[str, Any]:

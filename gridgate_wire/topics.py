@@ -9,11 +9,17 @@ own commands, which a broker ACL can express with Mosquitto's ``%u`` / ``%c`` pa
     gridgate/v1/edge/{edge_id}/roster_ack      edge -> hub   QoS 1
     gridgate/v1/edge/{edge_id}/enrolment       edge -> hub   QoS 1 (enrolment confirmation)
     gridgate/v1/edge/{edge_id}/erasure         edge -> hub   QoS 1 (erasure confirmation)
+    gridgate/v1/edge/{edge_id}/pass_ack        edge -> hub   QoS 1 (pass list applied)
+    gridgate/v1/edge/{edge_id}/walk_in         edge -> hub   QoS 1 (guard-room walk-in pass)
+    gridgate/v1/edge/{edge_id}/door_alarm      edge -> hub   QoS 1 (held, forced, tailgating...)
+    gridgate/v1/edge/{edge_id}/door_release    edge -> hub   QoS 1 (door opened without credential)
     gridgate/v1/hub/{edge_id}/ack              hub -> edge   QoS 1 (application acks)
     gridgate/v1/hub/{edge_id}/roster           hub -> edge   QoS 1
     gridgate/v1/hub/{edge_id}/enrol            hub -> edge   QoS 1 (enrolment invitation)
     gridgate/v1/hub/{edge_id}/erase            hub -> edge   QoS 1 (erasure command)
     gridgate/v1/hub/{edge_id}/suppress         hub -> edge   QoS 1 (alert suppression window)
+    gridgate/v1/hub/{edge_id}/passes           hub -> edge   QoS 1 (visitor pass list)
+    gridgate/v1/hub/{edge_id}/unlock           hub -> edge   QoS 1 (remote unlock)
     gridgate/v1/worker/{worker_id}/task        hub -> worker QoS 1
 """
 
@@ -52,6 +58,12 @@ class Channel(StrEnum):
     ERASE = "erase"
     SUPPRESS = "suppress"
     TASK = "task"
+    PASS_ACK = "pass_ack"  # noqa: S105 (a topic level, not a password)
+    WALK_IN = "walk_in"
+    DOOR_ALARM = "door_alarm"
+    DOOR_RELEASE = "door_release"
+    PASSES = "passes"
+    UNLOCK = "unlock"
 
 
 EDGE_CHANNELS = frozenset(
@@ -62,10 +74,22 @@ EDGE_CHANNELS = frozenset(
         Channel.ROSTER_ACK,
         Channel.ENROLMENT,
         Channel.ERASURE,
+        Channel.PASS_ACK,
+        Channel.WALK_IN,
+        Channel.DOOR_ALARM,
+        Channel.DOOR_RELEASE,
     }
 )
 HUB_CHANNELS = frozenset(
-    {Channel.ACK, Channel.ROSTER, Channel.ENROL, Channel.ERASE, Channel.SUPPRESS}
+    {
+        Channel.ACK,
+        Channel.ROSTER,
+        Channel.ENROL,
+        Channel.ERASE,
+        Channel.SUPPRESS,
+        Channel.PASSES,
+        Channel.UNLOCK,
+    }
 )
 WORKER_CHANNELS = frozenset({Channel.TASK})
 

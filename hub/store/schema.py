@@ -430,3 +430,61 @@ erasures = Table(
     Column("templates_deleted", Integer, nullable=False),
     Column("deleted_at", DateTime(timezone=True), nullable=False),
 )
+
+# ------------------------------------------------------------------------ visitor passes (#18)
+
+# A pass for a host house: the visitor's name and phone are for the guard room and the house,
+# and stay at the hub; edges get the projection hub.passes.edge_pass builds (no phone).
+visitor_passes = Table(
+    "visitor_passes",
+    metadata,
+    Column("pass_id", String(64), primary_key=True),
+    Column("compound_id", String(64), ForeignKey("compounds.compound_id"), nullable=False),
+    Column("house_id", String(64), ForeignKey("houses.house_id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # visitor | carer | domestic_helper
+    Column("origin", String(16), nullable=False),  # centre | guard_room
+    Column("display_name", String(64), nullable=False),
+    Column("visitor_name", String(64), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True), nullable=False),
+    Column("max_uses", Integer),
+    Column("gates", Text),  # JSON list, NULL for every gate
+    Column("schedule", Text),  # JSON PassSchedule, NULL for any time
+    Column("secrets", Text, nullable=False),  # JSON list of salted hashes, never the values
+    Column("issued_by", String(80), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(80)),
+    Column("revoke_reason", String(200), nullable=False, server_default=""),
+    # A walk-in: the edge that registered it and the walk_in_pass message it came in.
+    Column("edge_id", String(64)),
+    Column("msg_id", String(36)),
+    Index("ix_visitor_passes_house", "house_id", "valid_until"),
+    Index("ix_visitor_passes_compound", "compound_id", "valid_until"),
+)
+
+# Per edge: the pass list version last issued (like edge_compounds.roster_version), and when
+# the edge refused a delta and wants a full list.
+edge_pass_lists = Table(
+    "edge_pass_lists",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("pass_version", BigInteger, nullable=False),
+    Column("full_wanted_at", DateTime(timezone=True)),
+)
+
+# Every pass update, kept until its edge acknowledges it (like roster_outbox).
+pass_outbox = Table(
+    "pass_outbox",
+    metadata,
+    Column("edge_id", String(64), primary_key=True),
+    Column("pass_version", BigInteger, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False),
+    Column("acked_at", DateTime(timezone=True)),
+    Column("error", Text, nullable=False),
+)

@@ -1,0 +1,273 @@
+"""Door state and door alarms: a state machine per door fed by its contact and by grants.
+
+Each door (gate and lane) is ``unknown`` until its contact first reports, then ``closed`` or
+``open``. A grant (a passage, a remote unlock, a release by hand) arms the door for
+``grant_window_s``: the next opening inside that window is authorised and uses the grant up. An
+opening with no armed grant is **forced open**. A door open longer than ``held_open_s`` is
+**held open**, raised once per opening and cleared when it closes. The first report after start
+only sets the state: the agent cannot know what opened a door before it was running.
+
+Tailgating (seen by the camera pipeline) and **duress** (a duress PIN) are alarms too; they come
+from the passage path rather than the contact, and :meth:`DoorMonitor.tailgating` and
+:meth:`DoorMonitor.duress` build them here so every door alarm has one shape.
+
+A duress PIN is the person's own PIN with its last digit raised by one (9 becomes 0): easy to
+recall under stress, and it opens the door like the real one, so whoever forces the resident
+sees nothing; only the centre sees the silent alarm. :func:`duress_base` is the pure rule.
+
+The monitor does no I/O and reads no clock of its own: phase 2's runtime feeds it contact
+changes from the actuator plugin, grants from the passage path and a periodic :meth:`tick`, and
+writes the :class:`DoorAlarmEvent` it returns to the event store (as ``door_alarm`` messages).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import Field
+
+from gridgate_core.config import StrictModel
+from gridgate_wire import AlarmPhase, CredentialKind, DoorAlarmKind, uuid7
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class DoorConfig(StrictModel):
+    """Door monitoring of one edge (phase 2 adds this to EdgeConfig as ``doors``)."""
+
+    held_open_s: float = Field(
+        default=30.0, gt=0, le=3600, description="A door open longer than this is held open."
+    )
+    grant_window_s: float = Field(
+        default=10.0, gt=0, le=300, description="An opening this soon after a grant is authorised."
+    )
+
+
+class DuressConfig(StrictModel):
+    enabled: bool = Field(
+        default=False,
+        description="A PIN with its last digit raised by one opens and raises a silent alarm.",
+    )
+
+
+def duress_base(pin: str) -> str | None:
+    """The PIN a duress PIN stands for (last digit one lower, 0 becoming 9); None when ``pin``
+    cannot be one (empty, or not ending in a digit)."""
+    if not pin or not pin[-1].isdigit():
+        return None
+    return pin[:-1] + str((int(pin[-1]) - 1) % 10)
+
+
+def duress_candidate(config: DuressConfig, kind: CredentialKind, value: str) -> str | None:
+    """The real PIN to try when ``value`` matched nothing: only for PINs, only when enabled.
+    A value that is someone's real PIN always wins, so check it first."""
+    if not config.enabled or kind is not CredentialKind.PIN:
+        return None
+    return duress_base(value)
+
+
+class DoorState(StrEnum):
+    UNKNOWN = "unknown"
+    CLOSED = "closed"
+    OPEN = "open"
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DoorAlarmEvent:
+    """A door alarm to record; ``alarm_id`` becomes the message id."""
+
+    kind: DoorAlarmKind
+    gate: str
+    lane: int
+    occurred_at: datetime
+    phase: AlarmPhase = AlarmPhase.RAISED
+    alarm_id: str = field(default_factory=lambda: str(uuid7()))
+    raised_id: str | None = None
+    open_seconds: float | None = None
+    event_id: str | None = None
+    house_id: str | None = None
+    resident_id: str | None = None
+    pass_id: str | None = None
+    silent: bool = False
+
+    def message_fields(self) -> dict[str, object]:
+        """The ``door_alarm`` fields (edge_id, seq, epoch and ts are the store's to add)."""
+        return {
+            "id": self.alarm_id,
+            "kind": self.kind.value,
+            "phase": self.phase.value,
+            "raised_id": self.raised_id,
+            "occurred_at": self.occurred_at,
+            "gate": self.gate,
+            "lane": self.lane,
+            "open_seconds": None if self.open_seconds is None else round(self.open_seconds, 1),
+            "event_id": self.event_id,
+            "house_id": self.house_id,
+            "resident_id": self.resident_id,
+            "pass_id": self.pass_id,
+            "silent": self.silent,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DoorStatus:
+    """What the guard-room page shows of one door."""
+
+    gate: str
+    lane: int
+    state: DoorState
+    since: datetime | None
+    authorised: bool  # the current opening used a grant
+    held_alarm: str | None  # id of the raised, not yet cleared, held-open alarm
+
+
+@dataclass(slots=True)
+class _Door:
+    state: DoorState = DoorState.UNKNOWN
+    since_mono: float = 0.0
+    since: datetime | None = None
+    armed_until: float = float("-inf")
+    authorised: bool = False
+    held_alarm: str | None = None
+
+
+class DoorMonitor:
+    """Door states of one edge; thread-safe (contact threads, the passage path and a timer)."""
+
+    def __init__(self, config: DoorConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self._doors: dict[tuple[str, int], _Door] = {}
+        self._lock = threading.Lock()
+
+    def _door(self, gate: str, lane: int) -> _Door:
+        return self._doors.setdefault((gate, lane), _Door())
+
+    def granted(self, gate: str, lane: int = 0) -> None:
+        """A grant at this door (passage, remote unlock, release by hand): the next opening
+        within the grant window is authorised."""
+        with self._lock:
+            door = self._door(gate, lane)
+            door.armed_until = self.clock.monotonic() + self.config.grant_window_s
+            if door.state is DoorState.OPEN:  # already open (held by hand): this one is used
+                door.authorised = True
+                door.armed_until = float("-inf")
+
+    def contact(self, gate: str, lane: int, is_open: bool) -> list[DoorAlarmEvent]:
+        """The door contact reported a state; returns the alarms it raises or clears."""
+        mono, now = self.clock.monotonic(), self.clock.now()
+        with self._lock:
+            door = self._door(gate, lane)
+            new = DoorState.OPEN if is_open else DoorState.CLOSED
+            previous = door.state
+            if new is previous:
+                return []
+            door.state, door.since_mono, door.since = new, mono, now
+            if previous is DoorState.UNKNOWN:
+                door.authorised = is_open  # open at start: not ours to judge
+                return []
+            if is_open:
+                door.authorised = mono <= door.armed_until
+                door.armed_until = float("-inf")
+                if door.authorised:
+                    return []
+                _LOGGER.warning("door %s/%d forced open", gate, lane)
+                return [DoorAlarmEvent(DoorAlarmKind.FORCED_OPEN, gate, lane, now)]
+            alarms: list[DoorAlarmEvent] = []
+            if door.held_alarm is not None:
+                alarms.append(
+                    DoorAlarmEvent(
+                        DoorAlarmKind.HELD_OPEN,
+                        gate,
+                        lane,
+                        now,
+                        phase=AlarmPhase.CLEARED,
+                        raised_id=door.held_alarm,
+                    )
+                )
+                door.held_alarm = None
+            door.authorised = False
+            return alarms
+
+    def tick(self) -> list[DoorAlarmEvent]:
+        """Raise held-open alarms for doors open past the limit (once per opening)."""
+        mono, now = self.clock.monotonic(), self.clock.now()
+        alarms: list[DoorAlarmEvent] = []
+        with self._lock:
+            for (gate, lane), door in self._doors.items():
+                if door.state is not DoorState.OPEN or door.held_alarm is not None:
+                    continue
+                open_for = mono - door.since_mono
+                if open_for <= self.config.held_open_s:
+                    continue
+                alarm = DoorAlarmEvent(
+                    DoorAlarmKind.HELD_OPEN, gate, lane, now, open_seconds=open_for
+                )
+                door.held_alarm = alarm.alarm_id
+                alarms.append(alarm)
+                _LOGGER.warning("door %s/%d held open for %.0f s", gate, lane, open_for)
+        return alarms
+
+    def tailgating(
+        self, gate: str, lane: int, event_id: str, house_id: str | None = None
+    ) -> DoorAlarmEvent:
+        """The alarm for a passage the camera saw more than one person through."""
+        return DoorAlarmEvent(
+            DoorAlarmKind.TAILGATING,
+            gate,
+            lane,
+            self.clock.now(),
+            event_id=event_id,
+            house_id=house_id,
+        )
+
+    def duress(
+        self,
+        gate: str,
+        lane: int,
+        event_id: str,
+        *,
+        house_id: str | None = None,
+        resident_id: str | None = None,
+        pass_id: str | None = None,
+    ) -> DoorAlarmEvent:
+        """The silent alarm for a passage granted on a duress PIN."""
+        return DoorAlarmEvent(
+            DoorAlarmKind.DURESS,
+            gate,
+            lane,
+            self.clock.now(),
+            event_id=event_id,
+            house_id=house_id,
+            resident_id=resident_id,
+            pass_id=pass_id,
+            silent=True,
+        )
+
+    def status(self) -> list[DoorStatus]:
+        """Every door the monitor has heard of, for the guard-room page."""
+        with self._lock:
+            return [
+                DoorStatus(gate, lane, d.state, d.since, d.authorised, d.held_alarm)
+                for (gate, lane), d in sorted(self._doors.items())
+            ]
