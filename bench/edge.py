@@ -29,15 +29,20 @@ from edge_agent.config import EdgeConfig
 from edge_agent.gallery.crypto import generate_key
 from edge_agent.gallery.errors import EnrolmentRefused
 from edge_agent.runtime import EdgeAgent
+from edge_agent.store.rows import Passage
 from edge_agent.vision.types import read_image
 from gridgate_devkit.evaluation import list_dataset
 from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_devkit.presets import PRESETS
 from gridgate_devkit.sim.gateclip import plan_clip, render
 from gridgate_wire import (
+    Decision,
+    PassageDirection,
+    PassageMethod,
     RosterConsent,
     RosterResident,
     RosterUpdate,
+    SubjectKind,
     new_fields,
     utc_now,
 )
@@ -169,18 +174,18 @@ def drain_run(events: int, work: Path) -> dict[str, Any]:
             }
         )
         agent = EdgeAgent(config)
-        fields = {
-            "occurred_at": utc_now(),
-            "gate": "g",
-            "direction": "in",
-            "method": "card",
-            "subject": "resident",
-            "resident_id": "R1",
-            "decision": "grant",
-        }
+        passage = Passage(
+            occurred_at=utc_now(),
+            gate="g",
+            direction=PassageDirection.IN,
+            method=PassageMethod.CARD,
+            subject=SubjectKind.RESIDENT,
+            resident_id="R1",
+            decision=Decision.GRANT,
+        )
         filled = time.monotonic()
         for _ in range(events):
-            agent.store.append_event(**fields)
+            agent.store.append_passage(passage)
         fill_s = time.monotonic() - filled
         hub = HubService(
             HubConfig.model_validate(

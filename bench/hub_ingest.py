@@ -26,12 +26,17 @@ from _common import emit, hub_process, scratch_database, stamp
 from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
+from edge_agent.store.rows import Passage
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
 from gridgate_devkit.localbroker import LocalMosquitto
 from gridgate_wire import (
     AlertEvidence,
     Channel,
+    Decision,
     EdgeAlert,
+    PassageDirection,
+    PassageMethod,
+    SubjectKind,
     edge_topic,
     encode,
     utc_now,
@@ -45,18 +50,18 @@ from hub.store.schema import areas, compounds, edge_compounds, edge_messages, ho
 
 def build_events(edge_id: str, count: int, work: Path) -> list[bytes]:
     store = EventStore(work / f"{edge_id}.sqlite3", edge_id)
-    fields = {
-        "occurred_at": utc_now(),
-        "gate": "g",
-        "direction": "in",
-        "method": "card",
-        "subject": "resident",
-        "resident_id": "R1",
-        "decision": "grant",
-    }
+    passage = Passage(
+        occurred_at=utc_now(),
+        gate="g",
+        direction=PassageDirection.IN,
+        method=PassageMethod.CARD,
+        subject=SubjectKind.RESIDENT,
+        resident_id="R1",
+        decision=Decision.GRANT,
+    )
     out = []
     for _ in range(count):
-        event = store.append_event(**fields)
+        event = store.append_passage(passage)
         out.append(encode(event))
     store.close()
     return out

@@ -25,8 +25,9 @@ from sqlalchemy import create_engine, func, select
 
 from edge_agent.config import EdgeConfig
 from edge_agent.runtime import EdgeAgent
+from edge_agent.store.rows import Passage
 from gridgate_devkit.localbroker import LocalMosquitto
-from gridgate_wire import utc_now
+from gridgate_wire import Decision, PassageDirection, PassageMethod, SubjectKind, utc_now
 from hub.store.schema import edge_messages, edges
 
 
@@ -97,16 +98,17 @@ def main() -> int:
         n = 0
         while driving.is_set():
             for agent in agents:
-                agent.store.append_event(
-                    occurred_at=utc_now(),
-                    gate="north",
-                    direction="in" if n % 2 else "out",
-                    method="card",
-                    subject="resident",
-                    resident_id=f"R{n % 300}",
-                    decision="grant",
+                agent.recorder.record(
+                    Passage(
+                        occurred_at=utc_now(),
+                        gate="north",
+                        direction=PassageDirection.IN if n % 2 else PassageDirection.OUT,
+                        method=PassageMethod.CARD,
+                        subject=SubjectKind.RESIDENT,
+                        resident_id=f"R{n % 300}",
+                        decision=Decision.GRANT,
+                    )
                 )
-                agent.publisher.notify()
             n += 1
             time.sleep(args.interval)
 

@@ -8,13 +8,13 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from edge_agent.access.actuators import ActuatorConfig, LogActuatorConfig
+from edge_agent.access.readers import ReaderConfig
 from edge_agent.analysis.occupancy import AnalyserConfig
 from edge_agent.cameras.config import CameraConfig
 from edge_agent.gallery.index import IndexConfig
 from edge_agent.vision.config import EngineConfig
 from edge_agent.vision.pipeline_config import PipelineConfig
 from gridgate_core.config import LoggingConfig, MqttConfig, SecretName, StrictModel
-from gridgate_wire import CredentialKind, PassageDirection
 from gridgate_wire.messages import Id
 
 
@@ -42,19 +42,17 @@ class RetentionConfig(StrictModel):
     )
 
 
-class DemoSourceConfig(StrictModel):
-    enabled: bool = Field(
-        default=False, description="Emit synthetic passages (for `make demo` and tests only)."
+class HealthConfig(StrictModel):
+    link_down_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="/healthz fails once the broker link has been down this long (the outbox "
+        "keeps every passage meanwhile, but the hub hears nothing).",
     )
-    mode: Literal["cards", "simulator"] = Field(
-        default="cards",
-        description="cards: a passage every interval_s; simulator: replay a simulated compound.",
-    )
-    interval_s: float = Field(default=1.0, gt=0, description="Seconds between card passages.")
-    households: int = Field(default=150, ge=10, description="Simulator: households.")
-    days: int = Field(default=40, ge=14, description="Simulator: simulated days.")
-    seconds_per_day: float = Field(
-        default=1.5, gt=0, description="Simulator: wall-clock seconds per simulated day."
+    camera_stale_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="/healthz fails when a live camera has delivered no frame for this long.",
     )
 
 
@@ -106,19 +104,6 @@ class HttpConfig(StrictModel):
         return self
 
 
-class ReaderConfig(StrictModel):
-    type: Literal["line"] = Field(
-        default="line", description="A reader that writes one credential per line (USB/serial)."
-    )
-    path: Path = Field(description="Device or pipe it writes to.")
-    kind: CredentialKind = Field(description="What it reads: card, qr or pin.")
-    gate: Id = Field(description="Gate it stands at.")
-    lane: int = Field(default=0, ge=0, le=255, description="Lane.")
-    direction: PassageDirection = Field(
-        default=PassageDirection.IN, description="Direction of passages through it."
-    )
-
-
 class EdgeConfig(StrictModel):
     edge_id: Id = Field(description="This edge's id; also its MQTT identity and topic level.")
     compound_id: Id = Field(description="The compound this edge serves.")
@@ -166,8 +151,8 @@ class EdgeConfig(StrictModel):
     status_interval_s: float = Field(
         default=30.0, gt=0, le=3600, description="Heartbeat: how often the status is published."
     )
-    demo_source: DemoSourceConfig = Field(
-        default_factory=DemoSourceConfig, description="Synthetic passages for demos."
+    health: HealthConfig = Field(
+        default_factory=HealthConfig, description="When /healthz reports the agent unhealthy."
     )
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
 

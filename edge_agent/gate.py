@@ -3,10 +3,10 @@
 Each track gets one decision: the fused embedding of its best frames is matched against the
 gallery (open-set: threshold and margin); a resident is then checked against the roster by the
 same rule as a card; an unknown face gets a pseudonymous stranger id that stays on this box.
-A granted passage is committed to the event store first and only then opens the door for
-``door_open_s`` (:class:`edge_agent.access.passage.PassageDesk`: a store that cannot write
-follows ``on_record_failure``); any further track decided while the door is open is recorded
-as tailgating.
+A granted passage goes through the same :meth:`~edge_agent.access.passage.PassageDesk.admit`
+as a card: committed to the event store first, and only then the gate's door opens (a store that
+cannot write follows ``on_record_failure``); any further track decided while the door is open is
+recorded as tailgating.
 """
 
 from __future__ import annotations
@@ -14,29 +14,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from edge_agent.access.actuators import Actuator
-from edge_agent.access.passage import PassageDesk, PassageNotRecorded
+from edge_agent.access.passage import PassageDesk
 from edge_agent.access.policy import AccessPolicy
 from edge_agent.cameras.config import CameraConfig
 from edge_agent.cameras.source import CameraSource, CapturedFrame
+from edge_agent.errors import PassageNotRecorded
 from edge_agent.gallery.gallery import Gallery
 from edge_agent.gallery.strangers import StrangerStore
 from edge_agent.metrics import EdgeMetrics
+from edge_agent.store.rows import Passage
 from edge_agent.vision.engine import FaceEngine
 from edge_agent.vision.models import Thresholds
-from edge_agent.vision.pipeline import FacePipeline, TrackDecision
+from edge_agent.vision.pipeline import FacePipeline, TrackReady
 from edge_agent.vision.pipeline_config import PipelineConfig
 from edge_agent.vision.tracking import EntryLine
 from edge_agent.vision.types import Frame, Vector
 from gridgate_wire import Decision, EdgeEvent, PassageDirection, PassageMethod, SubjectKind
 
 _LOGGER = logging.getLogger(__name__)
-
-Recorder = Callable[..., EdgeEvent]
 
 
 @dataclass
@@ -56,21 +54,21 @@ class FaceOutcome:
 
 
 class GateWorker:
+    """Keyword arguments only: the parts are many and several share a type."""
+
     def __init__(
         self,
         camera: CameraConfig,
+        *,
         source: CameraSource,
         engine: FaceEngine,
         gallery: Gallery,
         strangers: StrangerStore,
         thresholds: Thresholds,
         policy: AccessPolicy,
-        actuator: Actuator,
-        record: Recorder,
+        desk: PassageDesk,
         metrics: EdgeMetrics,
         pipeline: PipelineConfig | None = None,
-        door_open_s: float = 5.0,
-        desk: PassageDesk | None = None,
     ) -> None:
         self.camera = camera
         self.source = source
@@ -79,15 +77,8 @@ class GateWorker:
         self.strangers = strangers
         self.thresholds = thresholds
         self.policy = policy
-        self.actuator = actuator
-        self.record = record
+        self.desk = desk
         self.metrics = metrics
-        self.door_open_s = door_open_s
-        # Commit-then-open with the agent's record-failure policy; a worker built alone (tests,
-        # benchmarks) gets a desk of its own over its recorder and actuator.
-        self.desk = desk or PassageDesk(
-            policy, record, lambda _gate: actuator, lambda _gate: door_open_s, set
-        )
         line = None
         if camera.entry_line is not None:
             line = EntryLine(camera.entry_line.a, camera.entry_line.b, camera.entry_line.inside)
@@ -140,8 +131,8 @@ class GateWorker:
             if item is None:
                 if self.source.finished and not self._drained:
                     last = max((t for t, _ in self._frame_times.values()), default=time.time())
-                    for decision in self.pipeline.flush():
-                        self._decide(decision, last)
+                    for track in self.pipeline.flush():
+                        self._decide(track, last)
                     self._drained = True
                 continue
             try:
@@ -171,27 +162,27 @@ class GateWorker:
             return  # while enrolling, this camera is a kiosk: no gate decisions
         frame, _, _ = self._crop(item.frame)
         self._frame_times[item.index] = (item.captured_at, item.read_at)
-        for decision in self.pipeline.process(frame, item.index):
-            self._decide(decision, item.captured_at)
+        for track in self.pipeline.process(frame, item.index):
+            self._decide(track, item.captured_at)
         if len(self._frame_times) > 1000:
             oldest = item.index - 500
             self._frame_times = {k: v for k, v in self._frame_times.items() if k >= oldest}
 
-    def _direction(self, decision: TrackDecision) -> PassageDirection:
+    def _direction(self, track: TrackReady) -> PassageDirection:
         if self.camera.direction == "in":
             return PassageDirection.IN
         if self.camera.direction == "out":
             return PassageDirection.OUT
-        return decision.direction
+        return track.direction
 
-    def _decide(self, decision: TrackDecision, seen_at: float) -> None:
-        identity = self.gallery.identify(decision.embedding, self.thresholds)
+    def _decide(self, track: TrackReady, seen_at: float) -> None:
+        identity = self.gallery.identify(track.embedding, self.thresholds)
         stranger_id = None
         if identity.matched:
             verdict = self.policy.for_face(identity.resident_id, self.camera.gate, "")
             subject = SubjectKind.RESIDENT
         else:
-            stranger_id = self.strangers.assign(decision.embedding, datetime.now(UTC)).stranger_id
+            stranger_id = self.strangers.assign(track.embedding, datetime.now(UTC)).stranger_id
             verdict = self.policy.for_face(
                 None, self.camera.gate, f"unknown face ({identity.reason})"
             )
@@ -200,35 +191,33 @@ class GateWorker:
         tailgating = now < self._door_open_until
         if tailgating:
             self.metrics.tailgating.inc()
-        first_seen, first_read = self._frame_times.get(decision.first_frame, (seen_at, time.time()))
-        occurred = datetime.fromtimestamp(first_seen, UTC)
+        first_seen, first_read = self._frame_times.get(track.first_frame, (seen_at, time.time()))
+        passage = Passage(
+            occurred_at=datetime.fromtimestamp(first_seen, UTC),
+            gate=self.camera.gate,
+            lane=self.camera.lane,
+            direction=self._direction(track),
+            method=PassageMethod.FACE,
+            subject=subject,
+            resident_id=identity.resident_id if identity.matched else None,
+            house_id=identity.house_id if identity.matched else None,
+            score=max(-1.0, min(1.0, identity.score)),
+            quality=max(0.0, min(1.0, track.quality)),
+            decision=verdict.decision,
+            reason=verdict.reason if not tailgating else f"{verdict.reason}; tailgating",
+            tailgating=tailgating,
+            stranger_id=stranger_id,
+        )
+        door = self.desk.door(self.camera.gate)
         try:
-            event = self.desk.commit(
-                self.camera.gate,
-                verdict,
-                open_door=not tailgating,
-                actuator=self.actuator,
-                occurred_at=occurred,
-                gate=self.camera.gate,
-                lane=self.camera.lane,
-                direction=self._direction(decision),
-                method=PassageMethod.FACE,
-                subject=subject,
-                resident_id=identity.resident_id if identity.matched else None,
-                house_id=identity.house_id if identity.matched else None,
-                score=max(-1.0, min(1.0, identity.score)),
-                quality=max(0.0, min(1.0, decision.quality)),
-                reason=verdict.reason if not tailgating else f"{verdict.reason}; tailgating",
-                tailgating=tailgating,
-                stranger_id=stranger_id,
-            )
+            event = self.desk.admit(passage, door, open_door=not tailgating)
         except PassageNotRecorded as exc:
             _LOGGER.warning("camera %s: %s", self.camera.camera_id, exc.reason)
             if exc.opened:
-                self._door_open_until = now + self.door_open_s
+                self._door_open_until = now + door.open_s
             return
         if event.decision is Decision.GRANT and not tailgating:
-            self._door_open_until = now + self.door_open_s
+            self._door_open_until = now + door.open_s
         latency = max(0.0, time.time() - first_read)
         self.metrics.decision_latency.observe(latency)
         self.metrics.events.labels("face", event.decision.value).inc()

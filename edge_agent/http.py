@@ -20,13 +20,24 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 _LOGGER = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+JsonObject = dict[str, object]
+Reply = tuple[int, JsonObject]
+
+
+class Routes(Protocol):
+    """What the server serves (:class:`edge_agent.http_routes.EdgeRoutes`)."""
+
+    def healthz(self) -> Reply: ...
+    def metrics(self) -> bytes: ...
+    def credential(self, body: JsonObject) -> Reply: ...
+    def enrol(self, body: JsonObject) -> Reply: ...
+
+
 MAX_BODY = 4096
 READ_TIMEOUT_S = 5.0
 
@@ -58,10 +69,7 @@ class EdgeHttpServer:
         self,
         bind: str,
         port: int,
-        health: Callable[[], tuple[bool, dict[str, Any]]],
-        metrics: Callable[[], bytes],
-        credential: Handler,
-        enrol: Handler,
+        routes: Routes,
         token: str | None = None,
     ) -> None:
         self.throttle = RefusalThrottle()
@@ -85,25 +93,24 @@ class EdgeHttpServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _json(self, status: int, payload: dict[str, Any]) -> None:
+            def _json(self, status: int, payload: JsonObject) -> None:
                 self._reply(status, json.dumps(payload).encode(), "application/json")
 
             def do_GET(self) -> None:
                 if self.path == "/healthz":
-                    ok, details = health()
-                    self._json(200 if ok else 503, details)
+                    self._json(*routes.healthz())
                 elif self.path == "/metrics":
                     if not self._authorised():
                         self._json(401, {"error": "missing or wrong X-Gridgate-Token"})
                         return
-                    self._reply(200, metrics(), "text/plain; version=0.0.4")
+                    self._reply(200, routes.metrics(), "text/plain; version=0.0.4")
                 else:
                     self._json(404, {"error": "not found"})
 
             def do_POST(self) -> None:
                 address = self.client_address[0]
-                routes = {"/credential": credential, "/enrol": enrol}
-                if self.path not in routes:
+                handlers = {"/credential": routes.credential, "/enrol": routes.enrol}
+                if self.path not in handlers:
                     self._json(404, {"error": "not found"})
                     return
                 if server.throttle.blocked(address):
@@ -122,13 +129,13 @@ class EdgeHttpServer:
                     self._json(400, {"error": f"body must be 1-{MAX_BODY} bytes of JSON"})
                     return
                 try:
-                    body = json.loads(self.rfile.read(length))
+                    body: object = json.loads(self.rfile.read(length))
                 except (ValueError, OSError):  # not JSON, or the client stopped sending
                     body = None
                 if not isinstance(body, dict):
                     self._json(400, {"error": "body must be a JSON object"})
                     return
-                status, payload = routes[self.path](body)
+                status, payload = handlers[self.path](body)
                 if status == 400:
                     server.throttle.refused(address)
                 self._json(status, payload)

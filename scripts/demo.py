@@ -458,7 +458,8 @@ def main() -> int:
     left: dict[str, str] = {}
     threads: list[threading.Thread] = []
     try:
-        services = [("hub ", "hub", hub_cfg), ("edge", "edge_agent", edge_cfg)]
+        # The replaying edge is the product's agent with the devkit's demo passage source.
+        services = [("hub ", "hub", hub_cfg), ("edge", "gridgate_devkit.edge_demo", edge_cfg)]
         if faces is not None:
             services.append(("cam ", "edge_agent", faces.config))
         for name, module, cfg in services:

@@ -11,9 +11,10 @@ import cv2
 from edge_agent.config import EdgeConfig
 from edge_agent.gallery.crypto import generate_key
 from edge_agent.runtime import EdgeAgent
+from edge_agent.store.rows import Passage
 from gridgate_devkit.presets import PRESETS
 from gridgate_devkit.sim.gateclip import ClipPlan, render
-from gridgate_wire import utc_now
+from gridgate_wire import Decision, PassageDirection, PassageMethod, SubjectKind, utc_now
 from tests.brokers import Mosquitto
 
 
@@ -58,13 +59,14 @@ def write_clip(plan: ClipPlan, path: Path, seed: int = 0, fps: float = 10.0) -> 
 def card_passage(agent: EdgeAgent, n: int, resident_id: str | None = None) -> None:
     """Commit one granted card passage at the north gate (alternating in and out) and wake the
     publisher: what the fault, production and hub tests need from a gate."""
-    agent.store.append_event(
-        occurred_at=utc_now(),
-        gate="north",
-        direction="in" if n % 2 else "out",
-        method="card",
-        subject="resident",
-        resident_id=resident_id or f"R{n % 20}",
-        decision="grant",
+    agent.recorder.record(
+        Passage(
+            occurred_at=utc_now(),
+            gate="north",
+            direction=PassageDirection.IN if n % 2 else PassageDirection.OUT,
+            method=PassageMethod.CARD,
+            subject=SubjectKind.RESIDENT,
+            resident_id=resident_id or f"R{n % 20}",
+            decision=Decision.GRANT,
+        )
     )
-    agent.publisher.notify()

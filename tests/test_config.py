@@ -13,6 +13,7 @@ from edge_agent.config import EdgeConfig
 from gridgate_core.config import load_config
 from gridgate_core.errors import ConfigError, SecretError
 from gridgate_core.secrets import read_secret
+from gridgate_devkit.edge_demo import DemoEdgeConfig
 from hub.config import HubConfig
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -24,7 +25,7 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
         ("edge.example.yaml", EdgeConfig),
         ("hub.example.yaml", HubConfig),
         ("hub.embedded.yaml", HubConfig),
-        ("demo/edge.yaml", EdgeConfig),
+        ("demo/edge.yaml", DemoEdgeConfig),  # an edge config plus the devkit's demo_source
         ("demo/hub.yaml", HubConfig),
     ],
 )

@@ -52,7 +52,8 @@ def test_sigkill_rounds_lose_nothing(tmp_path: Path, broker: Mosquitto) -> None:
     )
     hub.start()
     rng = random.Random(11)
-    command = [sys.executable, "-m", "edge_agent", "run", "--config", str(path)]
+    # The product's agent with the devkit's card source plugged in.
+    command = [sys.executable, "-m", "gridgate_devkit.edge_demo", "run", "--config", str(path)]
     try:
         for _ in range(5):
             edge = subprocess.Popen(command, cwd=REPO, stderr=subprocess.DEVNULL)

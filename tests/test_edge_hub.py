@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from edge_agent.config import EdgeConfig
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.events import EventStore
+from edge_agent.store.rows import Passage
 from gridgate_core.mqtt import LinkSettings, MqttLink
 from gridgate_wire import (
     Channel,
@@ -60,14 +61,16 @@ def hub_config(tmp_path: Path, broker: Mosquitto, instance: str = "hub") -> HubC
 
 
 def passage(agent: EdgeAgent, i: int) -> None:
-    agent.record_passage(
-        occurred_at=utc_now(),
-        gate="north",
-        direction=PassageDirection.IN,
-        method=PassageMethod.CARD,
-        subject=SubjectKind.RESIDENT,
-        resident_id=f"R{i}",
-        decision=Decision.GRANT,
+    agent.recorder.record(
+        Passage(
+            occurred_at=utc_now(),
+            gate="north",
+            direction=PassageDirection.IN,
+            method=PassageMethod.CARD,
+            subject=SubjectKind.RESIDENT,
+            resident_id=f"R{i}",
+            decision=Decision.GRANT,
+        )
     )
 
 
@@ -136,14 +139,16 @@ def test_duplicates_and_garbage(tmp_path: Path, broker: Mosquitto) -> None:
     hub.start()
     hub.link.wait_connected(10)
     store = EventStore(tmp_path / "dup.sqlite3", "edge-dup")
-    event = store.append_event(
-        occurred_at=utc_now(),
-        gate="g",
-        direction="in",
-        method="pin",
-        subject="resident",
-        resident_id="R1",
-        decision="grant",
+    event = store.append_passage(
+        Passage(
+            occurred_at=utc_now(),
+            gate="g",
+            direction=PassageDirection.IN,
+            method=PassageMethod.PIN,
+            subject=SubjectKind.RESIDENT,
+            resident_id="R1",
+            decision=Decision.GRANT,
+        )
     )
     store.close()
     raw = LinkSettings(host="127.0.0.1", port=broker.port, client_id="raw-sender")

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge_agent.access.actuators import RecordingActuator
 from edge_agent.runtime import EdgeAgent
 from edge_agent.vision.types import read_image
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
@@ -30,6 +29,7 @@ from gridgate_wire import (
 )
 from tests.brokers import Mosquitto
 from tests.conftest import LFW, need_shared
+from tests.doubles import RecordingActuator
 from tests.edge_helpers import edge_config, write_clip
 from tests.roster_builders import invitation, resident, roster
 from tests.waiting import wait_until
@@ -109,7 +109,7 @@ def test_video_file_camera_grants_residents_and_denies_strangers(
     agent = EdgeAgent(edge_config(tmp_path, None, models_dir, cameras=[camera]))
     assert agent.face is not None, agent.face_problem
     door = RecordingActuator()
-    agent.workers["cam1"].actuator = door
+    agent.doors["north"] = door  # the camera's gate
     residents = [resident(f"R-{n}", f"H-{i}") for i, n in enumerate([*enrolled, no_access])]
     residents[-1] = resident(f"R-{no_access}", "H-9", gates=["south"])
     agent.handle_command(roster("edge-t", 1, residents))

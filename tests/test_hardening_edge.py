@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -11,13 +12,15 @@ from typing import Any
 import pytest
 
 from edge_agent.access.actuators import Actuator
-from edge_agent.access.passage import PassageNotRecorded, PassageRefused
+from edge_agent.errors import PassageNotRecorded, PassageRefused
+from edge_agent.loops import BackgroundLoops
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.events import EventStore
 from gridgate_wire import CredentialKind, EdgeState
 from tests.edge_helpers import edge_config
 from tests.roster_builders import resident, roster
 from tests.test_edge_runtime import post
+from tests.waiting import wait_until
 
 
 class CommittedFirst(Actuator):
@@ -120,7 +123,7 @@ def test_a_store_that_cannot_write_denies_alarms_and_fails_healthz(tmp_path: Pat
         code, health = _health(port)
         assert code == 503
         assert "cannot write" in str(health["event_store"])
-        assert any("cannot write" in w for w in agent._status(EdgeState.ONLINE).warnings)
+        assert any("cannot write" in w for w in agent.status.status(EdgeState.ONLINE).warnings)
         agent.store._db.execute("PRAGMA query_only=OFF")
         event = agent.present_credential("north", CredentialKind.CARD, "card-1")
         assert event.decision.value == "grant"
@@ -142,7 +145,7 @@ def test_on_record_failure_open_lets_a_granted_resident_through(tmp_path: Path) 
         assert not stranger.value.opened
         assert len(door.seen_at_open) == 1
         assert agent.desk.unrecorded_openings == 1
-        assert not agent.health()[0]
+        assert not agent.health().healthy
     finally:
         agent.store._db.execute("PRAGMA query_only=OFF")
         agent.stop()
@@ -183,3 +186,44 @@ def test_edge_http_guards_metrics_and_drops_half_sent_requests(
         assert time.monotonic() - started < 10
     finally:
         agent.stop()
+
+
+def test_healthz_fails_when_the_broker_link_stays_down(tmp_path: Path) -> None:
+    agent, _ = _agent(tmp_path, health={"link_down_s": 0.3})  # no broker listens on port 1
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    try:
+        wait_until(lambda: _health(port)[0] == 503, timeout=10, what="a failing /healthz")
+        code, health = _health(port)
+        assert code == 503
+        failing = health["failing"]
+        assert isinstance(failing, list)
+        assert any("broker link down" in str(f) for f in failing)
+        assert health["event_store"] == "ok"  # the gate itself still records
+        assert agent.present_credential("north", CredentialKind.CARD, "card-1").decision == "grant"
+    finally:
+        agent.stop()
+
+
+def test_a_failing_background_job_is_logged_and_runs_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stop = threading.Event()
+    loops = BackgroundLoops(stop)
+    turns: list[int] = []
+
+    def flaky() -> None:
+        turns.append(len(turns))
+        if len(turns) < 3:
+            raise RuntimeError("transient")
+
+    loops.every("flaky", lambda: 0.01, flaky)
+    loops.run("finite-source", lambda: None)  # a source may end: health does not count it
+    try:
+        wait_until(lambda: len(turns) >= 4, timeout=10, what="the loop to survive its failures")
+        assert loops.dead() == []
+        assert "background job flaky failed" in caplog.text
+    finally:
+        stop.set()
+        loops.join(5)

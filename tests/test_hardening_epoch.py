@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from edge_agent.store.events import EventStore
-from gridgate_wire import decode
+from edge_agent.store.rows import Passage
+from gridgate_wire import Decision, PassageDirection, PassageMethod, SubjectKind, decode
 from gridgate_wire.messages import EdgeEvent
 from hub.store.schema import edge_alarms, edges
 from tests.hardening_helpers import event, ingest, of, status, stored_ids
@@ -28,13 +29,15 @@ def _edge(engine: Engine) -> object:
 
 
 def _passage(store: EventStore) -> EdgeEvent:
-    return store.append_event(
-        occurred_at=event(EDGE, 1).occurred_at,
-        gate="north",
-        direction="in",
-        method="card",
-        subject="unknown",
-        decision="deny",
+    return store.append_passage(
+        Passage(
+            occurred_at=event(EDGE, 1).occurred_at,
+            gate="north",
+            direction=PassageDirection.IN,
+            method=PassageMethod.CARD,
+            subject=SubjectKind.UNKNOWN,
+            decision=Decision.DENY,
+        )
     )
 
 

@@ -11,10 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
+from edge_agent.store.rows import Passage
 from gridgate_core.mqtt import LinkSettings, MqttLink
 from gridgate_wire import (
     Channel,
+    Decision,
     DecodeError,
+    PassageDirection,
+    PassageMethod,
+    SubjectKind,
     decode_from_topic,
     edge_topic,
     encode,
@@ -68,14 +73,16 @@ def test_fuzz_batch_goes_to_dead_letters(tmp_path: Path, broker: Mosquitto) -> N
     hub.start()
     hub.link.wait_connected(10)
     store = EventStore(tmp_path / "e.sqlite3", edge_id)
-    event = store.append_event(
-        occurred_at=utc_now(),
-        gate="g",
-        direction="in",
-        method="pin",
-        subject="resident",
-        resident_id="R1",
-        decision="grant",
+    event = store.append_passage(
+        Passage(
+            occurred_at=utc_now(),
+            gate="g",
+            direction=PassageDirection.IN,
+            method=PassageMethod.PIN,
+            subject=SubjectKind.RESIDENT,
+            resident_id="R1",
+            decision=Decision.GRANT,
+        )
     )
     store.close()
     good = json.loads(encode(event))

@@ -10,8 +10,18 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from edge_agent.store.events import EventStore
+from edge_agent.store.rows import Passage
 from gridgate_core.mqtt import LinkSettings, MqttLink
-from gridgate_wire import Channel, edge_topic, encode, utc_now
+from gridgate_wire import (
+    Channel,
+    Decision,
+    PassageDirection,
+    PassageMethod,
+    SubjectKind,
+    edge_topic,
+    encode,
+    utc_now,
+)
 from hub.config import DatabaseConfig, HubConfig
 from hub.runtime import HubService
 from hub.store.db import make_engine, migrate
@@ -48,14 +58,16 @@ def test_same_event_three_times_is_one_row_and_three_acks(
     hub.link.wait_connected(10)
     edge_id = f"edge-{uuid.uuid4().hex[:6]}"
     store = EventStore(tmp_path / "e.sqlite3", edge_id)
-    event = store.append_event(
-        occurred_at=utc_now(),
-        gate="g",
-        direction="in",
-        method="card",
-        subject="resident",
-        resident_id="R1",
-        decision="grant",
+    event = store.append_passage(
+        Passage(
+            occurred_at=utc_now(),
+            gate="g",
+            direction=PassageDirection.IN,
+            method=PassageMethod.CARD,
+            subject=SubjectKind.RESIDENT,
+            resident_id="R1",
+            decision=Decision.GRANT,
+        )
     )
     store.close()
     sender = MqttLink(LinkSettings(host="127.0.0.1", port=broker.port, client_id=f"s-{edge_id}"))

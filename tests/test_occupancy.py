@@ -10,8 +10,8 @@ import pytest
 from edge_agent.analysis.calendar import HolidayCalendar
 from edge_agent.analysis.occupancy import AnalyserConfig, OccupancyAnalyser
 from edge_agent.runtime import EdgeAgent
-from edge_agent.store.events import EventRow
 from edge_agent.store.roster import RosterStore
+from edge_agent.store.rows import EventRow
 from gridgate_devkit.sim.compound import SimConfig, simulate
 from gridgate_devkit.sim.conditions import field_conditions
 from gridgate_devkit.sim.scoring import run_scenario, score
@@ -19,6 +19,10 @@ from gridgate_wire import (
     AlertContext,
     AlertKind,
     AlertSuppression,
+    Decision,
+    PassageDirection,
+    PassageMethod,
+    SubjectKind,
     SuppressionReason,
     new_fields,
 )
@@ -97,7 +101,9 @@ def test_simulator_is_seeded_and_fast_enough_to_use() -> None:
     assert {e.subject for e in a.events} >= {"resident", "stranger"}
 
 
-def _event(seq: int, t: float, subject: str, direction: str, **kw: str) -> EventRow:
+def _event(
+    seq: int, t: float, subject: SubjectKind, direction: PassageDirection, **kw: str
+) -> EventRow:
     return EventRow(
         id=f"e{seq}",
         seq=seq,
@@ -105,17 +111,20 @@ def _event(seq: int, t: float, subject: str, direction: str, **kw: str) -> Event
         gate="north",
         lane=0,
         direction=direction,
-        method="face",
+        method=PassageMethod.FACE,
         subject=subject,
         resident_id=kw.get("resident"),
         stranger_id=kw.get("stranger"),
         house_id=None,
         score=None,
         quality=None,
-        decision="grant",
+        decision=Decision.GRANT,
         reason="",
         tailgating=False,
     )
+
+
+RESIDENT, IN, OUT = SubjectKind.RESIDENT, PassageDirection.IN, PassageDirection.OUT
 
 
 def _days_of(resident: str, start: float, days: range, seq0: int) -> list[EventRow]:
@@ -123,8 +132,8 @@ def _days_of(resident: str, start: float, days: range, seq0: int) -> list[EventR
     rows = []
     for i, day in enumerate(days):
         base = start + day * 86400
-        rows.append(_event(seq0 + 2 * i, base + 8 * 3600, "resident", "out", resident=resident))
-        rows.append(_event(seq0 + 2 * i + 1, base + 19 * 3600, "resident", "in", resident=resident))
+        rows.append(_event(seq0 + 2 * i, base + 8 * 3600, RESIDENT, OUT, resident=resident))
+        rows.append(_event(seq0 + 2 * i + 1, base + 19 * 3600, RESIDENT, IN, resident=resident))
     return rows
 
 

@@ -5,11 +5,15 @@
 2. Refusals are throttled per gate, lane and credential kind (``CredentialThrottle``), whatever
    the source: PIN guessing through the HTTP endpoint and through a line reader meet the same
    limit, and one noisy client cannot block a whole reader for the residents behind it.
-3. The passage is committed to the event store (with its outbox row) before the door opens.
-   When the store cannot write, ``on_record_failure`` decides: ``deny`` (default) keeps the door
-   shut; ``open`` lets a granted resident through unrecorded. Either way the agent raises an
-   alarm (status warning to the hub, failing ``/healthz``) until a write succeeds again.
+3. :meth:`PassageDesk.admit` (faces and credentials alike) commits the passage to the event
+   store (with its outbox row) before the door opens. When the store cannot write,
+   ``on_record_failure`` decides: ``deny`` (default) keeps the door shut; ``open`` lets a granted
+   resident through unrecorded. Either way the agent raises an alarm (status warning to the hub,
+   failing ``/healthz``) until a write succeeds again.
 4. A door that then fails to open is recorded as a second, denying event.
+
+Whatever grants a passage (the roster rule today; visitor passes, a duress PIN later) hands
+``admit`` a passage carrying that verdict; ``admit`` is the only code that opens a door.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from edge_agent.access.actuators import Actuator
-from edge_agent.access.policy import AccessPolicy, GateDecision, method_of
+from edge_agent.access.actuators import GateDoor
+from edge_agent.access.policy import AccessPolicy, method_of
+from edge_agent.errors import PassageNotRecorded, PassageRefused
+from edge_agent.recorder import PassageRecorder
+from edge_agent.store.rows import Passage
 from gridgate_wire import (
     CredentialKind,
     Decision,
@@ -39,25 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 OnRecordFailure = Literal["deny", "open"]
 _GATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_CREDENTIAL = 256
-
-
-class PassageRefused(Exception):
-    """The attempt is not a passage: malformed (400) or throttled (429). The door stays shut."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class PassageNotRecorded(Exception):
-    """The store could not write the passage; ``opened`` says what ``on_record_failure`` did."""
-
-    def __init__(self, decision: Decision, reason: str, opened: bool) -> None:
-        super().__init__(reason)
-        self.decision = decision
-        self.reason = reason
-        self.opened = opened
+DOOR_FAILED = "door actuator failed"
 
 
 class CredentialThrottle:
@@ -92,25 +81,20 @@ class RecordAlarm:
     error: str
 
 
-Recorder = Callable[..., EdgeEvent]
-
-
 class PassageDesk:
     def __init__(
         self,
         policy: AccessPolicy,
-        record: Recorder,
-        door: Callable[[str], Actuator],
-        open_s: Callable[[str], float],
+        recorder: PassageRecorder,
+        door: Callable[[str], GateDoor],
         gates: Callable[[], set[str]],
         on_record_failure: OnRecordFailure = "deny",
         on_alarm: Callable[[], None] | None = None,
         throttle: CredentialThrottle | None = None,
     ) -> None:
         self.policy = policy
-        self._record = record
+        self._recorder = recorder
         self._door = door
-        self._open_s = open_s
         self._gates = gates
         self.on_record_failure: OnRecordFailure = on_record_failure
         self._on_alarm = on_alarm
@@ -163,9 +147,7 @@ class PassageDesk:
         if not verdict.granted:
             self.throttle.refused(key)
         resident = verdict.resident
-        return self.commit(
-            gate,
-            verdict,
+        passage = Passage(
             occurred_at=utc_now(),
             gate=gate,
             lane=lane_no,
@@ -174,42 +156,38 @@ class PassageDesk:
             subject=SubjectKind.RESIDENT if resident else SubjectKind.UNKNOWN,
             resident_id=resident.resident_id if resident else None,
             house_id=resident.house_id if resident else None,
+            decision=verdict.decision,
+            reason=verdict.reason,
         )
+        return self.admit(passage, self._door(gate))
 
     # ------------------------------------------------------------------ commit, then open
 
-    def commit(
-        self,
-        door_gate: str,
-        verdict: GateDecision,
-        *,
-        open_door: bool = True,
-        actuator: Actuator | None = None,
-        **fields: object,
-    ) -> EdgeEvent:
-        """Record the passage, then open the door for a granted one (unless ``open_door`` is
-        false, as for a tailgater) with ``actuator`` (default: the gate's door). See the module
-        docstring for a failing store."""
-        door = actuator or self._door(door_gate)
-        reason = str(fields.pop("reason", verdict.reason))
+    def door(self, gate: str) -> GateDoor:
+        return self._door(gate)
+
+    def admit(self, passage: Passage, door: GateDoor, *, open_door: bool = True) -> EdgeEvent:
+        """Record the passage, then open ``door`` for a granted one (unless ``open_door`` is
+        false, as for a tailgater). See the module docstring for a failing store."""
+        opens = passage.granted and open_door
         try:
-            event = self._record(decision=verdict.decision, reason=reason, **fields)
+            event = self._recorder.record(passage)
         except Exception as exc:  # any store failure follows the policy
             self._raise_alarm(exc)
             opened = False
-            if verdict.granted and open_door and self.on_record_failure == "open":
-                opened = door.open(self._open_s(door_gate))
+            if opens and self.on_record_failure == "open":
+                opened = door.open()
                 self.unrecorded_openings += int(opened)
             raise PassageNotRecorded(
-                verdict.decision if opened else Decision.DENY,
+                passage.decision if opened else Decision.DENY,
                 f"passage not recorded ({self.on_record_failure}): {exc}",
                 opened,
             ) from exc
         self.alarm = None
-        if verdict.granted and open_door and not door.open(self._open_s(door_gate)):
-            _LOGGER.error("gate %s: door actuator failed after a granted passage", door_gate)
+        if opens and not door.open():
+            _LOGGER.error("gate %s: door actuator failed after a granted passage", door.gate)
             try:
-                return self._record(decision=Decision.DENY, reason="door actuator failed", **fields)
+                return self._recorder.record(passage.denied(DOOR_FAILED))
             except Exception as exc:  # noqa: BLE001 - the grant is recorded; alarm only
                 self._raise_alarm(exc)
         return event

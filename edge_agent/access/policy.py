@@ -14,7 +14,9 @@ from gridgate_wire import CredentialKind, Decision, PassageMethod
 
 
 @dataclass(frozen=True, slots=True)
-class GateDecision:
+class Verdict:
+    """What the rule says about one attempt: grant or deny, why, and for whom."""
+
     decision: Decision
     reason: str
     resident: ResidentAccess | None
@@ -28,24 +30,24 @@ class AccessPolicy:
     def __init__(self, roster: RosterStore) -> None:
         self.roster = roster
 
-    def _rule(self, resident: ResidentAccess | None, gate: str, face: bool) -> GateDecision:
+    def _rule(self, resident: ResidentAccess | None, gate: str, face: bool) -> Verdict:
         if resident is None:
-            return GateDecision(Decision.DENY, "not a resident", None)
+            return Verdict(Decision.DENY, "not a resident", None)
         if not resident.active:
-            return GateDecision(Decision.DENY, "resident inactive", resident)
+            return Verdict(Decision.DENY, "resident inactive", resident)
         if face and resident.consent_id is None:
             # Templates are deleted on withdrawal; this guards the moment in between.
-            return GateDecision(Decision.DENY, "no face consent", resident)
+            return Verdict(Decision.DENY, "no face consent", resident)
         if not resident.may_pass(gate):
-            return GateDecision(Decision.DENY, "no access at this gate", resident)
-        return GateDecision(Decision.GRANT, "resident", resident)
+            return Verdict(Decision.DENY, "no access at this gate", resident)
+        return Verdict(Decision.GRANT, "resident", resident)
 
-    def for_face(self, resident_id: str | None, gate: str, reason_if_unknown: str) -> GateDecision:
+    def for_face(self, resident_id: str | None, gate: str, reason_if_unknown: str) -> Verdict:
         if resident_id is None:
-            return GateDecision(Decision.DENY, reason_if_unknown, None)
+            return Verdict(Decision.DENY, reason_if_unknown, None)
         return self._rule(self.roster.resident(resident_id), gate, face=True)
 
-    def for_credential(self, kind: CredentialKind, value: str, gate: str) -> GateDecision:
+    def for_credential(self, kind: CredentialKind, value: str, gate: str) -> Verdict:
         return self._rule(self.roster.by_credential(kind, value), gate, face=False)
 
 

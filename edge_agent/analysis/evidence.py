@@ -46,8 +46,8 @@ def absence_alert(
         AlertEvidence(
             last_seen=datetime.fromtimestamp(state.last_seen, UTC),
             last_gate=state.last_gate or None,
-            last_direction=PassageDirection(state.last_direction)
-            if state.last_direction in ("in", "out")
+            last_direction=state.last_direction
+            if state.last_direction in (PassageDirection.IN, PassageDirection.OUT)
             else None,
             days_observed=absence.days_observed,
             days_seen=min(absence.days_seen, absence.days_observed),

@@ -13,7 +13,7 @@ from edge_agent.analysis.calibration import calibrated
 from edge_agent.analysis.config import Alert
 from edge_agent.analysis.const import DAY
 from edge_agent.analysis.strangers import fills_holes
-from gridgate_wire import AlertContext, AlertEvidence, AlertKind
+from gridgate_wire import AlertContext, AlertEvidence, AlertKind, PassageDirection
 
 if TYPE_CHECKING:
     from edge_agent.analysis.occupancy import OccupancyAnalyser
@@ -32,7 +32,7 @@ def house_of(an: OccupancyAnalyser, co: Counter[str]) -> tuple[str | None, int]:
 
 
 def shadow_of(
-    an: OccupancyAnalyser, recent: list[tuple[float, str]], house: str | None
+    an: OccupancyAnalyser, recent: list[tuple[float, PassageDirection]], house: str | None
 ) -> str | None:
     """The resident these stranger passages really are: they fill the holes in the resident's
     own record (in after in, out after out: passages the cameras did not recognise).

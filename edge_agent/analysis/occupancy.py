@@ -43,8 +43,8 @@ from edge_agent.analysis.newcomers import new_occupant_alerts
 from edge_agent.analysis.presence import Absence, Resident
 from edge_agent.analysis.strangers import StrangerTracker
 from edge_agent.analysis.welfare import welfare_alerts
-from edge_agent.store.events import EventRow
-from gridgate_wire import AlertContext, AlertKind
+from edge_agent.store.rows import EventRow
+from gridgate_wire import AlertContext, AlertKind, PassageDirection, SubjectKind
 
 __all__ = ["DAY", "HOUR", "Alert", "AnalyserConfig", "OccupancyAnalyser"]
 
@@ -70,8 +70,9 @@ class OccupancyAnalyser:
         self.last_seq = 0
         self.residents: dict[str, Resident] = {}
         self.houses: dict[str, set[str]] = defaultdict(set)
-        self._recent_residents: deque[tuple[float, str, str, str]] = deque()
-        self._recent_strangers: deque[tuple[float, str, str, str]] = deque()
+        # (time, gate, direction, house id / stranger id) of the last co_passage_s seconds
+        self._recent_residents: deque[tuple[float, str, PassageDirection, str]] = deque()
+        self._recent_strangers: deque[tuple[float, str, PassageDirection, str]] = deque()
         self.alerted: dict[tuple[str, str], float] = {}
         self.qualified: dict[str, float] = {}
         self.shadows: dict[str, str] = {}  # stranger -> the resident it really is
@@ -122,24 +123,24 @@ class OccupancyAnalyser:
             for recent in (self._recent_residents, self._recent_strangers):
                 while recent and t - recent[0][0] > window:
                     recent.popleft()
-            if e.subject == "resident" and e.resident_id in self.residents:
+            if e.subject is SubjectKind.RESIDENT and e.resident_id in self.residents:
                 self._resident_seen(e.resident_id, e, t)
                 house = self.residents[e.resident_id].house_id
                 for _, gate, direction, stranger in self._recent_strangers:
                     if (
                         gate == e.gate
-                        and direction == e.direction
+                        and direction is e.direction
                         and stranger in self.strangers.ids
                     ):
                         self.strangers.ids[stranger].co[house] += 1
                 self._recent_residents.append((t, e.gate, e.direction, house))
-            elif e.subject == "stranger" and e.stranger_id:
+            elif e.subject is SubjectKind.STRANGER and e.stranger_id:
                 sid = str(e.stranger_id)
                 state = self.strangers.seen(
                     sid, t, self.local_day(t), self.local_hour(t), e.direction
                 )
                 for _, gate, direction, house in self._recent_residents:
-                    if gate == e.gate and direction == e.direction:
+                    if gate == e.gate and direction is e.direction:
                         state.co[house] += 1
                 self._recent_strangers.append((t, e.gate, e.direction, sid))
         return count

@@ -7,6 +7,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gridgate_wire import PassageDirection
+
 VISIT_GAP_S = 3 * 86_400.0  # unseen this long before an 'in': they came back, not home
 
 
@@ -16,10 +18,10 @@ class Resident:
     care: bool
     last_seen: float = 0.0
     last_gate: str = ""
-    last_direction: str = ""
+    last_direction: PassageDirection | None = None
     daylog: deque[list[int]] = field(default_factory=lambda: deque(maxlen=200))  # day, passes
     gates: Counter[str] = field(default_factory=Counter)
-    recent: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=160))
+    recent: deque[tuple[float, PassageDirection]] = field(default_factory=lambda: deque(maxlen=160))
 
     def shares(self) -> dict[str, float]:
         total = sum(self.gates.values())
@@ -36,7 +38,7 @@ class Resident:
         previous = 0.0
         for t, direction in self.recent:
             if t >= since:
-                if direction == "in":
+                if direction is PassageDirection.IN:
                     pending, returned = t, t - previous >= VISIT_GAP_S
                 elif pending is not None:
                     if day_of(t) > day_of(pending):

@@ -20,6 +20,8 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gridgate_wire import PassageDirection
+
 
 @dataclass
 class StrangerId:
@@ -29,8 +31,8 @@ class StrangerId:
     nights: set[int] = field(default_factory=set)
     co: Counter[str] = field(default_factory=Counter)
     passages: int = 0
-    recent: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=80))
-    last_direction: str = ""
+    recent: deque[tuple[float, PassageDirection]] = field(default_factory=lambda: deque(maxlen=80))
+    last_direction: PassageDirection | None = None
     last_time: float = 0.0
     last_day: int = -1
     mornings_out: int = 0  # days whose first passage is going out in the morning
@@ -53,23 +55,29 @@ class StrangerTracker:
         self.morning_until = morning_until
         self.ids: dict[str, StrangerId] = {}
 
-    def seen(self, sid: str, t: float, day: int, hour: float, direction: str) -> StrangerId:
+    def seen(
+        self, sid: str, t: float, day: int, hour: float, direction: PassageDirection
+    ) -> StrangerId:
         state = self.ids.get(sid)
         if state is None:
             state = self.ids[sid] = StrangerId(first_seen=t)
         state.days.add(day)
         first_today = state.last_day != day
         previous, previous_day = state.last_direction, state.last_day
-        morning = direction == "out" and first_today and hour <= self.morning_until
-        evening = direction == "in" and hour >= self.evening_from
+        morning = direction is PassageDirection.OUT and first_today and hour <= self.morning_until
+        evening = direction is PassageDirection.IN and hour >= self.evening_from
         if morning:
-            if previous == "in" and state.last_evening == day - 1:
+            if previous is PassageDirection.IN and state.last_evening == day - 1:
                 state.nights.add(day - 1)  # in last evening, out first thing: stayed the night
-            elif previous == "out" and state.last_morning == previous_day == day - 1:
+            elif previous is PassageDirection.OUT and state.last_morning == previous_day == day - 1:
                 state.nights.add(day - 1)  # out yesterday morning, out again: came in unseen
             state.last_morning = day
             state.mornings_out += 1
-        if evening and previous == "in" and state.last_evening == previous_day == day - 1:
+        if (
+            evening
+            and previous is PassageDirection.IN
+            and state.last_evening == previous_day == day - 1
+        ):
             state.nights.add(day - 1)  # in last evening, in again tonight: left unseen
         if evening:
             state.last_evening = day
@@ -109,13 +117,14 @@ class Person:
     nights: int
     co: Counter[str]
     passages: int
-    recent: list[tuple[float, str]]
+    recent: list[tuple[float, PassageDirection]]
     night_only: bool = False  # seen coming in at night only (the infrared half of a face)
     day_only: bool = False  # seen going out in the morning only (the daylight half)
 
 
 def fills_holes(
-    stranger: Iterable[tuple[float, str]], resident: list[tuple[float, str]]
+    stranger: Iterable[tuple[float, PassageDirection]],
+    resident: list[tuple[float, PassageDirection]],
 ) -> tuple[int, int]:
     """How many stranger passages (of those within the resident's span) land in a hole of the
     resident's own record (between two passages of the same direction) with the missing

@@ -9,7 +9,7 @@ from edge_agent.analysis.config import Alert
 from edge_agent.analysis.const import DAY, HOUR
 from edge_agent.analysis.evidence import absence_alert
 from edge_agent.analysis.presence import Absence
-from gridgate_wire import AlertAdvice, AlertContext, AlertKind
+from gridgate_wire import AlertAdvice, AlertContext, AlertKind, PassageDirection
 
 if TYPE_CHECKING:
     from edge_agent.analysis.occupancy import OccupancyAnalyser
@@ -45,7 +45,7 @@ def welfare_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
         together = bool(housemates) and all(
             abs(h.last_seen - state.last_seen) < 12 * HOUR for h in housemates
         )
-        went_out = state.last_direction == "out"
+        went_out = state.last_direction is PassageDirection.OUT
         if together and went_out:
             # Left with the family: a trip, and someone is with them. A week, or through
             # the holiday season they left in.

@@ -44,6 +44,7 @@ class CameraSource:
         self.reconnects = 0
         self.connected = False
         self.finished = False  # a non-looping file reached its end
+        self.last_frame_at: float | None = None  # time.monotonic() of the newest frame read
 
     @property
     def is_file(self) -> bool:
@@ -86,6 +87,7 @@ class CameraSource:
         return len(self._queue)
 
     def _put(self, item: CapturedFrame) -> None:
+        self.last_frame_at = time.monotonic()
         with self._ready:
             if len(self._queue) == self._queue.maxlen:
                 if self.is_file and not self.config.realtime:

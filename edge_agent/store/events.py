@@ -20,11 +20,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from edge_agent.store.rows import EVENT_COLUMNS, EventRow, OutboxRow, Passage
 from gridgate_wire import EdgeEvent, EdgeMessage, encode, new_fields
 from gridgate_wire.topics import Channel, edge_topic
 from gridgate_wire.uuid7 import uuid7
@@ -63,48 +63,6 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL
 );
 """
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    """One passage as the edge stores it (stranger ids included: they never leave the box)."""
-
-    id: str
-    seq: int
-    occurred_at: float
-    gate: str
-    lane: int
-    direction: str
-    method: str
-    subject: str
-    resident_id: str | None
-    stranger_id: str | None
-    house_id: str | None
-    score: float | None
-    quality: float | None
-    decision: str
-    reason: str
-    tailgating: bool
-
-
-_EVENT_COLUMNS = (
-    "id, seq, occurred_at, gate, lane, direction, method, subject, resident_id, stranger_id, "
-    "house_id, score, quality, decision, reason, tailgating"
-)
-
-
-def _event_row(row: tuple[object, ...]) -> EventRow:
-    values = dict(zip(EventRow.__slots__, row, strict=True))
-    values["tailgating"] = bool(values["tailgating"])
-    return EventRow(**values)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    seq: int
-    msg_id: str
-    topic: str
-    payload: bytes
 
 
 class EventStore:
@@ -168,14 +126,21 @@ class EventStore:
         ).fetchone()
         return int(row[0])
 
-    def append(
-        self, channel: Channel, build: Callable[[dict[str, object]], M], **local: object
-    ) -> M:
-        """Commit one message (and, for events, its event row) with its outbox row.
+    def append(self, channel: Channel, build: Callable[[dict[str, object]], M]) -> M:
+        """Commit one message with its outbox row (passages: :meth:`append_passage`).
 
         ``build`` receives the common fields (id, ts, edge_id, seq, epoch) and returns the
         message; it runs inside the transaction so the sequence number is never skipped.
         """
+        return self._append(channel, build, None)
+
+    def append_passage(self, passage: Passage) -> EdgeEvent:
+        """Commit one passage: its event row, its outbox row and its sequence number."""
+        return self._append(Channel.EVENT, passage.event, passage)
+
+    def _append(
+        self, channel: Channel, build: Callable[[dict[str, object]], M], passage: Passage | None
+    ) -> M:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -184,7 +149,7 @@ class EventStore:
                     {**new_fields(), "edge_id": self.edge_id, "seq": seq, "epoch": self.epoch}
                 )
                 if isinstance(message, EdgeEvent):
-                    self._insert_event(message, local.get("stranger_id"))
+                    self._insert_event(message, passage.stranger_id if passage else None)
                 self._db.execute(
                     "INSERT INTO outbox (seq, msg_id, topic, payload, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -202,15 +167,7 @@ class EventStore:
                 raise
         return message
 
-    def append_event(self, stranger_id: str | None = None, **fields: object) -> EdgeEvent:
-        """Commit one passage (``EdgeEvent`` fields without the common ones) with its outbox row."""
-        return self.append(
-            Channel.EVENT,
-            lambda common: EdgeEvent.model_validate({**common, **fields}),
-            stranger_id=stranger_id,
-        )
-
-    def _insert_event(self, event: EdgeEvent, stranger_id: object) -> None:
+    def _insert_event(self, event: EdgeEvent, stranger_id: str | None) -> None:
         self._db.execute(
             "INSERT INTO events (id, seq, occurred_at, gate, lane, direction, method, subject, "
             "resident_id, stranger_id, house_id, score, quality, decision, reason, tailgating) "
@@ -225,7 +182,7 @@ class EventStore:
                 event.method.value,
                 event.subject.value,
                 event.resident_id,
-                stranger_id if isinstance(stranger_id, str) else None,
+                stranger_id,
                 event.house_id,
                 event.score,
                 event.quality,
@@ -239,10 +196,10 @@ class EventStore:
         """Passages with a sequence number above ``seq``, oldest first (for the analyser)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - constant column list
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - constant column list
                 (seq, limit),
             ).fetchall()
-        return [_event_row(row) for row in rows]
+        return [EventRow.from_sql(row) for row in rows]
 
     def insert_events(self, events: list[EventRow]) -> None:
         """Bulk-load passages without outbox rows (the simulator feeding the analyser)."""
@@ -250,12 +207,9 @@ class EventStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES "  # noqa: S608 - constant
+                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES "  # noqa: S608 - constant
                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (*(getattr(e, f) for f in EventRow.__slots__[:15]), int(e.tailgating))
-                        for e in events
-                    ],
+                    [e.to_sql() for e in events],
                 )
                 top = max((e.seq for e in events), default=0)
                 self._db.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'seq'", (top,))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edge_agent.errors import InvitationRefused, RosterRejected
 from gridgate_wire import (
     AlertSuppression,
     CredentialKind,
@@ -99,12 +100,6 @@ class Invitation:
     house_id: str | None
 
 
-class InvitationRefused(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class RosterStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +166,7 @@ class RosterStore:
                     return RosterChange(current, (), pending=True)
                 entries = staged
             if update.base_version is not None and update.base_version != current:
-                raise ValueError(
+                raise RosterRejected(
                     f"delta on version {update.base_version}, but this edge has {current}; "
                     "send a full roster"
                 )

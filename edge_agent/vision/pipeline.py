@@ -25,8 +25,8 @@ from gridgate_wire import PassageDirection
 
 
 @dataclass(frozen=True, slots=True)
-class TrackDecision:
-    """What a track offers for one identity decision."""
+class TrackReady:
+    """A track ready to be identified: what it offers for one gate decision."""
 
     track_id: int
     embedding: Vector
@@ -125,8 +125,8 @@ class FacePipeline:
             )
         return out
 
-    def process(self, frame: Frame, frame_index: int | None = None) -> list[TrackDecision]:
-        """Feed one frame; returns the decisions that became ready."""
+    def process(self, frame: Frame, frame_index: int | None = None) -> list[TrackReady]:
+        """Feed one frame; returns the tracks that became ready for a decision."""
         index = self.frames if frame_index is None else frame_index
         self.frames += 1
         if self._quiet(frame):
@@ -147,7 +147,7 @@ class FacePipeline:
                 wanted.append((track, face, quality.score))
         vectors = self.engine.embed_many(frame, [face for _, face, _ in wanted])
         self.embeddings += len(vectors)
-        ready: list[TrackDecision] = []
+        ready: list[TrackReady] = []
         for (track, face, score), vector in zip(wanted, vectors, strict=True):
             owner = self.tracker.add_sample(track, face, Sample(score, vector, index))
             if owner.decided:
@@ -160,7 +160,7 @@ class FacePipeline:
                 ready += self._decide([owner], index)
         return ready + self._finish(self.tracker.expire(index), index)
 
-    def _decide(self, tracks: list[Track], index: int) -> list[TrackDecision]:
+    def _decide(self, tracks: list[Track], index: int) -> list[TrackReady]:
         out = []
         for track in tracks:
             embedding = track.fused()
@@ -168,7 +168,7 @@ class FacePipeline:
                 continue
             track.decided = True
             out.append(
-                TrackDecision(
+                TrackReady(
                     track.track_id,
                     embedding,
                     track.best_quality,
@@ -180,8 +180,8 @@ class FacePipeline:
             )
         return out
 
-    def _finish(self, tracks: list[Track], index: int) -> list[TrackDecision]:
+    def _finish(self, tracks: list[Track], index: int) -> list[TrackReady]:
         return self._decide(tracks, index)
 
-    def flush(self) -> list[TrackDecision]:
+    def flush(self) -> list[TrackReady]:
         return self._decide(self.tracker.flush(), self.frames)

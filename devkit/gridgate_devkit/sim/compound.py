@@ -6,7 +6,7 @@ gate's recognition noise (missed recognitions, residents seen as strangers on ba
 matches at a given FPIR, card users). It scripts the changes the analyser must find: residents
 who move out, households that leave (vacancy), unregistered people who move in, and care
 recipients who stop going out. The output is exactly the event rows the edge writes
-(:class:`~edge_agent.store.events.EventRow`) plus the roster and a ground-truth list.
+(:class:`~edge_agent.store.rows.EventRow`) plus the roster and a ground-truth list.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import Field
 
-from edge_agent.store.events import EventRow
+from edge_agent.store.rows import EventRow
 from gridgate_core.config import StrictModel
 from gridgate_devkit.sim import conditions as fc
 from gridgate_devkit.sim.conditions import FieldConditions, FieldLog
@@ -31,6 +31,7 @@ from gridgate_devkit.sim.field_people import (
     leave_and_return,
     visits_back,
 )
+from gridgate_wire import Decision, PassageDirection, PassageMethod, SubjectKind
 
 Routine = Literal["commuter", "student", "retiree", "night_shift", "homebody"]
 ROUTINES: tuple[Routine, ...] = ("commuter", "student", "retiree", "night_shift", "homebody")
@@ -461,15 +462,15 @@ def simulate(config: SimConfig | None = None) -> SimResult:
                 occurred_at=t,
                 gate=gate,
                 lane=0,
-                direction=direction,
-                method=method,
-                subject=subject,
+                direction=PassageDirection(direction),
+                method=PassageMethod(method),
+                subject=SubjectKind(subject),
                 resident_id=who,
                 stranger_id=face_id if subject == "stranger" else None,
                 house_id=house_of.get(who) if who else None,
                 score=score,
                 quality=0.8 if method == "face" else None,
-                decision=decision,
+                decision=Decision(decision),
                 reason="",
                 tailgating=False,
             )

@@ -9,7 +9,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge_agent.vision.registry import Registry
+from edge_agent.plugins import Registry
+from edge_agent.vision.errors import UnknownModelError
 from edge_agent.vision.types import Face, Frame
 
 
@@ -24,7 +25,7 @@ class Detector(ABC):
         """Faces in ``frame``, best score first, in frame pixel coordinates."""
 
 
-_REGISTRY: Registry[Detector] = Registry(
+_REGISTRY: Registry[Path, Detector] = Registry(
     "detector",
     {
         "dlib_hog": "edge_agent.vision.detectors.dlib_hog",
@@ -32,6 +33,7 @@ _REGISTRY: Registry[Detector] = Registry(
         "scrfd": "edge_agent.vision.detectors.scrfd",
         "yuface": "edge_agent.vision.detectors.yuface_cnn",
     },
+    unknown=UnknownModelError,
 )
 register_detector = _REGISTRY.register
 

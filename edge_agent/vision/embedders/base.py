@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from edge_agent.plugins import Registry
+from edge_agent.vision.errors import UnknownModelError
 from edge_agent.vision.models import Thresholds
-from edge_agent.vision.registry import Registry
 from edge_agent.vision.types import Face, Frame, Vector
 
 
@@ -36,13 +37,14 @@ class Embedder(ABC):
         return [self.embed(frame, face) for face in faces]
 
 
-_REGISTRY: Registry[Embedder] = Registry(
+_REGISTRY: Registry[Path, Embedder] = Registry(
     "embedder",
     {
         "dlib_onnx": "edge_agent.vision.embedders.dlib_onnx",
         "dlib_resnet": "edge_agent.vision.embedders.dlib_resnet",
         "arcface_onnx": "edge_agent.vision.embedders.arcface",
     },
+    unknown=UnknownModelError,
 )
 register_embedder = _REGISTRY.register
 

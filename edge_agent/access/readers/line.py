@@ -1,6 +1,4 @@
-"""Credential reader plugins. A reader calls ``present(kind, value)`` for each credential read.
-
-``line``: USB card readers in keyboard mode, serial QR scanners and PIN pads typically emit one
+"""``line``: USB card readers in keyboard mode, serial QR scanners and PIN pads typically emit one
 credential per line on a device or pipe; this reads them and reopens the device when it goes away.
 """
 
@@ -8,19 +6,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
-from edge_agent.config import ReaderConfig
+from edge_agent.access.readers.base import Present, Reader, register_reader
+from edge_agent.access.readers.config import LineReaderConfig
 
 _LOGGER = logging.getLogger(__name__)
 
-Present = Callable[[ReaderConfig, str], None]
 
-
-class LineReader:
-    def __init__(self, config: ReaderConfig, present: Present) -> None:
-        self.config = config
-        self.present = present
+class LineReader(Reader):
+    def __init__(self, config: LineReaderConfig, present: Present) -> None:
+        super().__init__(config, present)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -49,3 +44,8 @@ class LineReader:
                 _LOGGER.warning("reader %s: %s; retrying in %.1f s", self.config.path, exc, backoff)
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
+
+
+@register_reader("line")
+def _create(config: LineReaderConfig, present: Present) -> LineReader:
+    return LineReader(config, present)

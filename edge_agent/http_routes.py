@@ -1,0 +1,72 @@
+"""The local HTTP endpoint's routes: thin adapters from JSON bodies to the services.
+
+Each parses its body, calls one service, and maps the outcome (or the edge error) to a status
+and a JSON reply; the rules live in the services.
+"""
+
+from __future__ import annotations
+
+from edge_agent.credentials import CredentialService
+from edge_agent.enrolment import EnrolmentService
+from edge_agent.errors import PassageNotRecorded, PassageRefused
+from edge_agent.health import StatusReporter
+from gridgate_wire import CredentialKind, PassageDirection
+
+JsonObject = dict[str, object]
+Reply = tuple[int, JsonObject]
+
+
+class EdgeRoutes:
+    def __init__(
+        self,
+        credentials: CredentialService,
+        enrolment: EnrolmentService,
+        status: StatusReporter,
+    ) -> None:
+        self.credentials = credentials
+        self.enrolment = enrolment
+        self.status = status
+
+    def healthz(self) -> Reply:
+        report = self.status.health()
+        return (200 if report.healthy else 503), report.details
+
+    def metrics(self) -> bytes:
+        return self.status.metrics_text()
+
+    def credential(self, body: JsonObject) -> Reply:
+        try:
+            kind = CredentialKind(str(body["kind"]))
+            gate = str(body["gate"])
+            value = str(body["value"])
+            direction = PassageDirection(str(body.get("direction", "in")))
+        except (KeyError, ValueError) as exc:
+            return 400, {"error": f"bad request: {exc}"}
+        lane = body.get("lane", 0)
+        started = self.credentials.enrolment_code(gate, kind, value)
+        if started is not None:
+            if started.camera is None:
+                return 409, {"error": "enrolment code, but no camera at this gate"}
+            return 202, {"enrolment": "started", "camera": started.camera}
+        try:
+            # lane stays as sent: the desk refuses anything but an int 0-255 (and throttles it)
+            event = self.credentials.present(gate, kind, value, direction, lane)
+        except PassageRefused as exc:
+            return exc.status, {"error": exc.reason}
+        except PassageNotRecorded as exc:
+            return 503, {"decision": exc.decision.value, "reason": exc.reason, "recorded": False}
+        return 200, {
+            "decision": event.decision.value,
+            "reason": event.reason,
+            "event_id": str(event.id),
+        }
+
+    def enrol(self, body: JsonObject) -> Reply:
+        code, camera = str(body.get("code", "")), str(body.get("camera", ""))
+        if not code or not camera:
+            return 400, {"error": "code and camera are required"}
+        outcome = self.enrolment.enrol_with_code(code, camera)
+        return (200 if outcome.enrolled else 409), {
+            "enrolled": outcome.enrolled,
+            "reason": outcome.reason,
+        }
