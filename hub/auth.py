@@ -19,8 +19,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, func, select, update
 
+from hub.errors import Throttled, Unauthenticated
 from hub.store.db import as_utc
-from hub.store.schema import areas, houses, login_failures, sessions, users, workers
+from hub.store.schema import areas, login_failures, sessions, users, workers
 
 _LOGGER = logging.getLogger(__name__)
 _HASHER = PasswordHasher()
@@ -32,15 +33,6 @@ class Role(StrEnum):
     ADMIN = "admin"  # the whole deployment
     COMMUNITY_ADMIN = "community_admin"  # one community and everything under it
     GRID_WORKER = "grid_worker"  # the grid of their worker record
-
-
-class AuthError(Exception):
-    """Login or session refused; ``status`` is the HTTP status the API answers with."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -165,7 +157,7 @@ def login(
         )
         if int(failures or 0) >= limit:
             _LOGGER.warning("login for %s from %s throttled (%s)", username, client, what)
-            raise AuthError(429, "too many failed logins; try again later")
+            raise Throttled("too many failed logins; try again later")
     row = conn.execute(select(users).where(users.c.username == username)).first()
     try:
         _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
@@ -174,7 +166,7 @@ def login(
         ok = False
     if not ok or row is None:
         conn.execute(login_failures.insert().values(username=username, client=client, at=now))
-        raise AuthError(401, "wrong username or password")
+        raise Unauthenticated("wrong username or password")
     conn.execute(
         delete(login_failures).where(
             login_failures.c.username == username, login_failures.c.client == client
@@ -207,7 +199,7 @@ def authenticate(conn: Connection, token: str, policy: SessionPolicy) -> Princip
         select(sessions).where(sessions.c.token_sha256 == _token_hash(token))
     ).first()
     if row is None or row.revoked_at is not None:
-        raise AuthError(401, "not logged in")
+        raise Unauthenticated("not logged in")
     if (
         now - as_utc(row.last_seen_at) > policy.idle
         or now - as_utc(row.created_at) > policy.absolute
@@ -217,7 +209,7 @@ def authenticate(conn: Connection, token: str, policy: SessionPolicy) -> Princip
             .where(sessions.c.token_sha256 == row.token_sha256)
             .values(revoked_at=now)
         )
-        raise AuthError(401, "session expired; log in again")
+        raise Unauthenticated("session expired; log in again")
     if not conn.scalar(select(users.c.active).where(users.c.user_id == row.user_id)):
         # A deactivated user's sessions end with the account, not at their time-out.
         conn.execute(
@@ -225,7 +217,7 @@ def authenticate(conn: Connection, token: str, policy: SessionPolicy) -> Princip
             .where(sessions.c.user_id == row.user_id, sessions.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        raise AuthError(401, "account disabled")
+        raise Unauthenticated("account disabled")
     conn.execute(
         update(sessions).where(sessions.c.token_sha256 == row.token_sha256).values(last_seen_at=now)
     )
@@ -272,8 +264,3 @@ def principal_of(conn: Connection, user_id: str, csrf: str = "") -> Principal:
         communities=communities,
         csrf_token=csrf,
     )
-
-
-def house_grid(conn: Connection, house_id: str) -> str | None:
-    grid = conn.scalar(select(houses.c.grid_id).where(houses.c.house_id == house_id))
-    return None if grid is None else str(grid)

@@ -13,9 +13,12 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, or_, select
 
+from gridgate_wire import TaskState
 from hub.auth import Principal
+from hub.errors import Invalid
 from hub.store.db import as_utc
 from hub.store.schema import houses, task_transitions, tasks, workers
+from hub.tasks import Assignee
 
 
 class GroupBy(StrEnum):
@@ -60,7 +63,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     except ValueError as exc:
-        raise ValueError("month must look like 2026-11") from exc
+        raise Invalid("month must look like 2026-11") from exc
     end = (
         start.replace(year=start.year + 1, month=1)
         if start.month == 12
@@ -78,7 +81,7 @@ def monthly(
     closed_in_month = select(task_transitions.c.task_id).where(
         task_transitions.c.at >= start,
         task_transitions.c.at < end,
-        task_transitions.c.to_state == "closed",
+        task_transitions.c.to_state == TaskState.CLOSED.value,
     )
     query = (
         select(tasks, houses.c.grid_id)
@@ -102,12 +105,12 @@ def monthly(
             .order_by(task_transitions.c.pk)
         ):
             at = as_utc(t.at)
-            if t.to_state == "visited":
+            if t.to_state == TaskState.VISITED.value:
                 visited.setdefault(t.task_id, at)
-            if t.to_state == "closed":
+            if t.to_state == TaskState.CLOSED.value:
                 closed[t.task_id] = (at, t.actor)
                 visited.setdefault(t.task_id, at)
-            if t.to_state == "assigned":
+            if t.to_state == TaskState.ASSIGNED.value:
                 assigned_to[t.task_id].append((at, t.note.rsplit(" ", 1)[-1]))
     worker_grid = {w.worker_id: w.grid_id for w in conn.execute(select(workers))}
     table: dict[str, ReportRow] = {}
@@ -116,7 +119,9 @@ def monthly(
         return table.setdefault(key, ReportRow(key, grid_id))
 
     def key_of(worker: str | None, grid_id: str) -> str:
-        return (worker or "community-centre") if group_by is GroupBy.WORKER else grid_id
+        return (
+            (worker or Assignee.COMMUNITY_CENTRE.value) if group_by is GroupBy.WORKER else grid_id
+        )
 
     for task in rows:
         created = as_utc(task.created_at)

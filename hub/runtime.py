@@ -12,22 +12,23 @@ import uvicorn
 from gridgate_core.mqtt import MqttLink, settings_from_config
 from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
 from hub import passages
-from hub.api import ApiContext, create_app
+from hub.app import create_app
 from hub.auth import SessionPolicy
 from hub.config import HubConfig
+from hub.context import HubContext
 from hub.ingest import Ingestor, publish_to_edge
 from hub.live import TaskFeed
 from hub.store.db import create_schema, make_engine
 from hub.sync import build_wanted, due_for_resend, mark_sent
 from hub.tasks import (
     NewOccupant,
-    Outbound,
     Outcome,
     OutcomeResult,
     advance,
     escalate_overdue,
     record_outcome,
 )
+from hub.uow import Outbound
 
 _LOGGER = logging.getLogger(__name__)
 _DUTY_INTERVAL_S = 5.0
@@ -62,7 +63,7 @@ class HubService:
         self.link = MqttLink(settings, on_message=self.ingestor.on_message)
         self._stop = threading.Event()
         self.ingestor.attach(self.link)
-        self.api = ApiContext(
+        self.api = HubContext(
             engine=self.engine,
             publish=self.publish,
             policy=SessionPolicy(
@@ -92,23 +93,18 @@ class HubService:
         new_occupant: NewOccupant | None = None,
     ) -> OutcomeResult:
         """A worker's visit outcome: close the task, update the registry, tell workers and edges."""
-        out = Outbound()
-        with self.engine.begin() as conn:
-            result = record_outcome(conn, task_id, outcome, actor, out, note, new_occupant)
-        self.publish(out)
-        return result
+        with self.api.work() as work:
+            return record_outcome(
+                work.conn, task_id, outcome, actor, work.outbound, note, new_occupant
+            )
 
     def accept(self, task_id: str, worker_id: str) -> None:
-        out = Outbound()
-        with self.engine.begin() as conn:
-            advance(conn, task_id, TaskState.ACCEPTED, worker_id, out)
-        self.publish(out)
+        with self.api.work() as work:
+            advance(work.conn, task_id, TaskState.ACCEPTED, worker_id, work.outbound)
 
     def escalate(self, now: datetime | None = None) -> list[str]:
-        out = Outbound()
-        with self.engine.begin() as conn:
-            moved = escalate_overdue(conn, now or datetime.now(UTC), out)
-        self.publish(out)
+        with self.api.work() as work:
+            moved = escalate_overdue(work.conn, now or datetime.now(UTC), work.outbound)
         if moved:
             _LOGGER.warning("%d overdue tasks escalated", len(moved))
         return moved

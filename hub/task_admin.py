@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select, update
 
 from gridgate_wire import AlertKind, TaskState
+from hub.errors import Conflict
 from hub.store.schema import tasks, workers
-from hub.tasks import Outbound, TaskError, _changed, _new_task, _transition
+from hub.tasks import Assignee, Outbound, _changed, _new_task, _transition
 
 
 def create_by_hand(
@@ -28,7 +29,7 @@ def create_by_hand(
             tasks.c.house_id == house_id, tasks.c.kind == kind.value, tasks.c.open.is_(True)
         )
     ).first():
-        raise TaskError(f"house {house_id} has an open {kind.value} task already")
+        raise Conflict(f"house {house_id} has an open {kind.value} task already")
     task_id = _new_task(
         conn, house_id, kind, resident_id, actor, f"by hand: {note}", datetime.now(UTC)
     )
@@ -42,19 +43,19 @@ def reassign(
     """The centre hands an open task to another worker (改派); they accept it anew."""
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None:
-        raise TaskError(f"no task {task_id}")
+        raise Conflict(f"no task {task_id}")
     if not row.open:
-        raise TaskError(f"task {task_id} is {row.state}; it cannot be reassigned")
+        raise Conflict(f"task {task_id} is {row.state}; it cannot be reassigned")
     leader = conn.scalar(select(workers.c.leader).where(workers.c.worker_id == worker_id))
     if leader is None:
-        raise TaskError(f"no worker {worker_id}")
+        raise Conflict(f"no worker {worker_id}")
     state = TaskState.ASSIGNED.value if row.state != TaskState.VISITED.value else row.state
     conn.execute(
         update(tasks)
         .where(tasks.c.task_id == task_id)
         .values(
             worker_id=worker_id,
-            assignee="grid-leader" if leader else "grid-worker",
+            assignee=(Assignee.GRID_LEADER if leader else Assignee.GRID_WORKER).value,
             state=state,
             revision=row.revision + 1,
         )

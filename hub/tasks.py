@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Connection, or_, select, update
 
 from gridgate_wire import (
     AlertKind,
     EdgeAlert,
-    Message,
     TaskState,
     WorkerTask,
     new_fields,
@@ -28,6 +28,7 @@ from gridgate_wire import (
 )
 from gridgate_wire.messages import SuppressionReason
 from hub import consent, feedback, visits
+from hub.errors import Conflict
 from hub.live import TaskNotice
 from hub.store.db import as_utc
 from hub.store.schema import (
@@ -39,6 +40,7 @@ from hub.store.schema import (
     workers,
 )
 from hub.sync import queue_resident_change
+from hub.uow import Outbound
 from hub.visits import Outcome, OutcomeError
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,20 +58,15 @@ AFTER_REVISIT = {
     AlertKind.NEW_OCCUPANT: timedelta(days=1),
     AlertKind.VACANCY: timedelta(days=1),
 }
-__all__ = ["Outcome", "OutcomeError"]
+__all__ = ["Assignee", "Outbound", "Outcome", "OutcomeError"]
 
 
-class TaskError(Exception):
-    """A task operation that cannot be done (unknown task, wrong state...)."""
+class Assignee(StrEnum):
+    """Who a task is with: its grid's worker, the grid leader, or the community centre."""
 
-
-@dataclass
-class Outbound:
-    """Messages to publish once the transaction has committed: (topic kind, target, message)."""
-
-    to_workers: list[WorkerTask] = field(default_factory=list)
-    to_edges: list[Message] = field(default_factory=list)
-    notices: list[TaskNotice] = field(default_factory=list)
+    GRID_WORKER = "grid-worker"
+    GRID_LEADER = "grid-leader"
+    COMMUNITY_CENTRE = "community-centre"
 
 
 def _transition(
@@ -87,19 +84,19 @@ def _transition(
     )
 
 
-def _assign(conn: Connection, house_id: str) -> tuple[str | None, str]:
+def _assign(conn: Connection, house_id: str) -> tuple[str | None, Assignee]:
     row = conn.execute(select(houses.c.grid_id).where(houses.c.house_id == house_id)).first()
     if row is None:
-        return None, "community-centre"
+        return None, Assignee.COMMUNITY_CENTRE
     staff = conn.execute(
         select(workers.c.worker_id, workers.c.leader)
         .where(workers.c.grid_id == row.grid_id)
         .order_by(workers.c.leader, workers.c.worker_id)
     ).all()
     if not staff:
-        return None, "community-centre"
+        return None, Assignee.COMMUNITY_CENTRE
     worker_id, leader = staff[0]
-    return str(worker_id), ("grid-leader" if leader else "grid-worker")
+    return str(worker_id), (Assignee.GRID_LEADER if leader else Assignee.GRID_WORKER)
 
 
 def _worker_message(conn: Connection, task_id: str) -> WorkerTask | None:
@@ -159,7 +156,7 @@ def _new_task(
             open=True,
             resident_id=resident_id,
             worker_id=worker_id,
-            assignee=assignee,
+            assignee=assignee.value,
             created_at=now,
             due_at=now + DUE[kind],
             revision=1,
@@ -172,7 +169,14 @@ def _new_task(
             .where(tasks.c.task_id == task_id)
             .values(state=TaskState.ASSIGNED.value, revision=2)
         )
-        _transition(conn, task_id, "system", "created", "assigned", f"{assignee} {worker_id}")
+        _transition(
+            conn,
+            task_id,
+            "system",
+            TaskState.CREATED.value,
+            TaskState.ASSIGNED.value,
+            f"{assignee.value} {worker_id}",
+        )
     return task_id
 
 
@@ -224,10 +228,10 @@ def advance(
 ) -> None:
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None:
-        raise TaskError(f"no task {task_id}")
+        raise Conflict(f"no task {task_id}")
     old = TaskState(row.state)
     if new not in _NEXT.get(old, set()):
-        raise TaskError(f"task {task_id} is {old.value}; it cannot become {new.value}")
+        raise Conflict(f"task {task_id} is {old.value}; it cannot become {new.value}")
     still_open = new not in (TaskState.CLOSED, TaskState.CANCELLED)
     conn.execute(
         update(tasks)
@@ -281,9 +285,9 @@ def record_outcome(
     now = now or datetime.now(UTC)
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None:
-        raise TaskError(f"no task {task_id}")
+        raise Conflict(f"no task {task_id}")
     if not row.open:
-        raise TaskError(f"task {task_id} is {row.state}; it has its outcome already")
+        raise Conflict(f"task {task_id} is {row.state}; it has its outcome already")
     kind = AlertKind(row.kind)
     visits.check_outcome(
         kind,
@@ -383,7 +387,7 @@ def _needs_help(
         .where(tasks.c.task_id == task_id)
         .values(
             outcome=Outcome.NEEDS_HELP.value,
-            assignee="community-centre",
+            assignee=Assignee.COMMUNITY_CENTRE.value,
             worker_id=None,
             revisit_at=None,
             due_at=now + timedelta(hours=4),
@@ -431,33 +435,33 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
         .where(
             tasks.c.open.is_(True),
             tasks.c.due_at < now,
-            tasks.c.assignee != "community-centre",
+            tasks.c.assignee != Assignee.COMMUNITY_CENTRE.value,
             # "Nobody home": not overdue before the worker could go back.
             or_(tasks.c.revisit_at.is_(None), tasks.c.revisit_at <= now),
         )
     ).all()
     for row in overdue:
         leader = None
-        if row.assignee == "grid-worker":
+        if row.assignee == Assignee.GRID_WORKER.value:
             leader = conn.scalar(
                 select(workers.c.worker_id).where(
                     workers.c.grid_id == row.grid_id, workers.c.leader.is_(True)
                 )
             )
-        assignee = "grid-leader" if leader else "community-centre"
+        assignee = Assignee.GRID_LEADER if leader else Assignee.COMMUNITY_CENTRE
         conn.execute(
             update(tasks)
             .where(tasks.c.task_id == row.task_id)
             .values(
                 worker_id=leader,
-                assignee=assignee,
+                assignee=assignee.value,
                 revision=row.revision + 1,
                 # The new assignee gets a fresh day to act before the next step up.
                 due_at=now + timedelta(days=1),
             )
         )
         state = conn.scalar(select(tasks.c.state).where(tasks.c.task_id == row.task_id))
-        _transition(conn, row.task_id, "system", state, str(state), f"overdue: to {assignee}")
+        _transition(conn, row.task_id, "system", state, str(state), f"overdue: to {assignee.value}")
         _changed(conn, row.task_id, out)
         moved.append(str(row.task_id))
     return moved

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, or_, select, update
 
 from hub.auth import Principal, Role, hash_password
+from hub.errors import Invalid, NotFound
 from hub.store.schema import areas, sessions, users, workers
 
 
@@ -23,14 +24,6 @@ class UserRow:
     worker_name: str | None
     active: bool
     created_at: datetime
-
-
-class UserError(Exception):
-    """Not a user this principal manages, or a change that is not allowed."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def _scoped(p: Principal) -> Select[Any]:
@@ -68,7 +61,7 @@ def list_users(conn: Connection, p: Principal) -> list[UserRow]:
 
 def _managed(conn: Connection, p: Principal, user_id: str) -> None:
     if conn.execute(_scoped(p).where(users.c.user_id == user_id)).first() is None:
-        raise UserError("not_found")
+        raise NotFound({"code": "not_found"})
 
 
 def _end_sessions(conn: Connection, user_id: str, now: datetime) -> None:
@@ -82,7 +75,7 @@ def _end_sessions(conn: Connection, user_id: str, now: datetime) -> None:
 def set_active(conn: Connection, p: Principal, user_id: str, active: bool, now: datetime) -> None:
     _managed(conn, p, user_id)
     if user_id == p.user_id and not active:
-        raise UserError("not_yourself")
+        raise Invalid({"code": "not_yourself"})
     conn.execute(update(users).where(users.c.user_id == user_id).values(active=active))
     if not active:
         _end_sessions(conn, user_id, now)
@@ -96,6 +89,6 @@ def reset_password(
     try:
         hashed = hash_password(password)
     except ValueError as exc:
-        raise UserError("password_short") from exc
+        raise Invalid({"code": "password_short"}) from exc
     conn.execute(update(users).where(users.c.user_id == user_id).values(password_hash=hashed))
     _end_sessions(conn, user_id, now)

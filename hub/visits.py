@@ -14,9 +14,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select, update
 
-from gridgate_wire import AlertKind, AlertSuppression, EdgeAlert, Message, new_fields, uuid7
+from gridgate_wire import (
+    AlertKind,
+    AlertSuppression,
+    EdgeAlert,
+    Message,
+    TaskState,
+    new_fields,
+    uuid7,
+)
 from gridgate_wire.messages import SuppressionReason
 from hub import feedback
+from hub.errors import Invalid
 from hub.store.schema import (
     alert_reviews,
     away_reports,
@@ -70,12 +79,12 @@ DESTRUCTIVE = frozenset({Outcome.MOVED_OUT, Outcome.VACANCY_CONFIRMED})
 FALSE_ALARMS = (Outcome.NO_CHANGE.value, Outcome.GUEST.value)
 
 
-class OutcomeError(ValueError):
-    """An outcome that the task's kind does not offer, or one missing what it needs."""
+class OutcomeError(Invalid):
+    """An outcome that the task's kind does not offer, or one missing what it needs; ``code``
+    is a catalogue key suffix, so pages can say it in the user's language."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code  # a catalogue key suffix, so pages can say it in the user's language
+    def __init__(self, code: str, message: str, field: str = "outcome") -> None:
+        super().__init__({"code": code, "field": field, "reason": message})
 
 
 def check_outcome(
@@ -135,7 +144,7 @@ def earlier_false_alarms(
             tasks.c.house_id == house_id,
             tasks.c.kind == kind.value,
             tasks.c.outcome.in_(FALSE_ALARMS),
-            task_transitions.c.to_state == "closed",
+            task_transitions.c.to_state == TaskState.CLOSED.value,
             task_transitions.c.at >= now - feedback.FALSE_ALARM_MEMORY,
         )
     )
@@ -206,13 +215,15 @@ def report_away(
 ) -> AwayReport:
     """The centre records that a resident (or the household) will be away until ``back_on``."""
     if back_on < away_from:
-        raise OutcomeError("back_before_away", "back_on is before away_from")
+        raise OutcomeError("back_before_away", "back_on is before away_from", "back_on")
     if resident_id is not None:
         owner = conn.scalar(
             select(residents.c.house_id).where(residents.c.resident_id == resident_id)
         )
         if owner != house_id:
-            raise OutcomeError("resident_not_in_house", f"{resident_id} does not live here")
+            raise OutcomeError(
+                "resident_not_in_house", f"{resident_id} does not live here", "back_on"
+            )
     report_id = f"A-{uuid7().hex[-12:]}"
     conn.execute(
         away_reports.insert().values(

@@ -10,9 +10,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from hub.api import ApiContext, create_app
+from hub.app import create_app
 from hub.auth import Principal, Role, create_user
 from hub.config import HubConfig
+from hub.context import HubContext
 from hub.importer import import_csv
 from hub.runtime import HubService
 from hub.tasks import Outbound
@@ -109,7 +110,7 @@ def api_client(hub: HubService) -> Iterator[TestClient]:
 def offline_api(engine: Any) -> Iterator[tuple[TestClient, list[Outbound]]]:
     """The API on a database alone; what it would publish is collected instead."""
     published: list[Outbound] = []
-    ctx = ApiContext(engine=engine, publish=published.append)
+    ctx = HubContext(engine=engine, publish=published.append)
     with TestClient(create_app(ctx)) as client:
         yield client, published
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from hub.api import queries
 from hub.auth import Principal, Role
 from hub.importer import import_csv
 from hub.live import TaskFeed, changes_query
+from hub.services import queries
 from hub.store.schema import audit_log, residents, task_transitions, tasks
 from tests.hub_helpers import login, offline_api, seed
 
@@ -133,15 +133,15 @@ def test_api_import_does_not_block_other_requests(
 ) -> None:
     seeded = seed(engine)
     release = threading.Event()
-    from hub.api import routes
+    from hub.services import registry
 
-    real = routes.import_csv
+    real = registry.import_csv
 
     def slow_import(*args: Any, **kwargs: Any) -> Any:
         release.wait(20)  # a long import, until the other request has been answered
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(routes, "import_csv", slow_import)
+    monkeypatch.setattr(registry, "import_csv", slow_import)
     with offline_api(engine) as (client, _):
         admin = login(client, seeded.users["admin"])
         answers: list[int] = []

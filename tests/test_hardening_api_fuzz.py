@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from hub.api import ApiContext, create_app
+from hub.app import create_app
+from hub.context import HubContext
 from tests.hub_helpers import login, seed
 
 EXAMPLES = int(os.environ.get("GRIDGATE_API_FUZZ_EXAMPLES", "300"))
@@ -61,7 +62,7 @@ def _value(value: Any) -> str:
 
 def test_no_operation_answers_500_to_hostile_input(engine: Engine) -> None:
     seeded = seed(engine)
-    app = create_app(ApiContext(engine=engine, publish=lambda _out: None))
+    app = create_app(HubContext(engine=engine, publish=lambda _out: None))
     with TestClient(app, raise_server_exceptions=False) as client:
         roles: dict[str, dict[str, str]] = {"anonymous": {}}
         for label in ("admin", "admin_a", "worker_a1"):

@@ -15,10 +15,11 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
-from hub.api import ApiContext, create_app
 from hub.api.limits import IMPORT_LIMIT, is_local_path
+from hub.app import create_app
 from hub.auth import SessionPolicy, hash_password
 from hub.auth import login as auth_login
+from hub.context import HubContext
 from hub.store.schema import users
 from tests.hub_helpers import PASSWORD, login, seed
 
@@ -26,7 +27,7 @@ from tests.hub_helpers import PASSWORD, login, seed
 @contextmanager
 def served(engine: Engine) -> Iterator[int]:
     """The hub's app on a real uvicorn, as in production (the limits are ASGI, before parsing)."""
-    app = create_app(ApiContext(engine=engine, publish=lambda _out: None))
+    app = create_app(HubContext(engine=engine, publish=lambda _out: None))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
     )
@@ -99,7 +100,7 @@ def test_a_chunked_body_is_cut_at_the_limit_while_it_streams(engine: Engine) -> 
 
 
 def test_validation_errors_do_not_echo_the_input(engine: Engine) -> None:
-    app = create_app(ApiContext(engine=engine, publish=lambda _out: None))
+    app = create_app(HubContext(engine=engine, publish=lambda _out: None))
     with TestClient(app) as client:
         reply = client.post(
             "/api/v1/auth/login", json={"username": "x" * 60_000, "password": ["y" * 1000]}
@@ -119,7 +120,7 @@ def _login(client: TestClient, username: str, password: str) -> int:
 def test_login_throttle_is_per_address_and_cannot_lock_a_user_out(engine: Engine) -> None:
     seeded = seed(engine)
     victim = seeded.users["worker_a1"]
-    ctx = ApiContext(engine=engine, publish=lambda _out: None)
+    ctx = HubContext(engine=engine, publish=lambda _out: None)
     with (
         TestClient(create_app(ctx), client=("203.0.113.9", 1)) as attacker,
         TestClient(create_app(ctx), client=("198.51.100.7", 1)) as owner,
@@ -138,7 +139,7 @@ def test_login_throttle_is_per_address_and_cannot_lock_a_user_out(engine: Engine
 
 def test_a_deactivated_users_sessions_stop_working(engine: Engine) -> None:
     seeded = seed(engine)
-    app = create_app(ApiContext(engine=engine, publish=lambda _out: None))
+    app = create_app(HubContext(engine=engine, publish=lambda _out: None))
     with TestClient(app) as client:
         headers = login(client, seeded.users["admin_a"])
         assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -153,7 +154,7 @@ def test_a_deactivated_users_sessions_stop_working(engine: Engine) -> None:
 
 def test_login_never_redirects_off_the_hub(engine: Engine) -> None:
     seeded = seed(engine)
-    app = create_app(ApiContext(engine=engine, publish=lambda _out: None))
+    app = create_app(HubContext(engine=engine, publish=lambda _out: None))
     with TestClient(app, follow_redirects=False) as client:
         for target in ("//evil.example/x", "/\\evil.example", "https://evil.example", "/ok"):
             reply: Any = client.post(

@@ -20,7 +20,8 @@ from gridgate_wire import (
     utc_now,
     uuid7,
 )
-from hub.api import ApiContext, create_app
+from hub.app import create_app
+from hub.context import HubContext
 from hub.privacy import on_enrolment, on_erasure, template_counts
 from hub.store.schema import (
     audit_log,
@@ -492,7 +493,7 @@ def test_worker_reconnecting_gets_what_changed(engine: Any) -> None:
 
 
 def test_openapi_document_lists_the_api(engine: Any) -> None:
-    ctx = ApiContext(engine=engine, publish=lambda _out: None)
+    ctx = HubContext(engine=engine, publish=lambda _out: None)
     from fastapi.testclient import TestClient
 
     with TestClient(create_app(ctx)) as client:
@@ -506,7 +507,8 @@ def test_openapi_document_lists_the_api(engine: Any) -> None:
 
 
 def test_sessions_expire_when_idle_and_at_the_absolute_limit(engine: Any) -> None:
-    from hub.auth import AuthError, SessionPolicy, authenticate, login
+    from hub.auth import SessionPolicy, authenticate, login
+    from hub.errors import Unauthenticated
 
     seeded = seed(engine)
     policy = SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
@@ -520,7 +522,7 @@ def test_sessions_expire_when_idle_and_at_the_absolute_limit(engine: Any) -> Non
     ):
         with engine.begin() as conn:
             token, _ = login(conn, seeded.users["admin_a"], PASSWORD, "test", policy)
-        with pytest.raises(AuthError, match="expired"), engine.begin() as conn:
+        with pytest.raises(Unauthenticated, match="expired"), engine.begin() as conn:
             authenticate(conn, token, stale)
 
 

@@ -1,66 +1,62 @@
-"""How page actions answer: JSON for the pages' script (what happened, or the error in the
-user's language), a page otherwise."""
+"""How pages answer: an action answers the pages' script with JSON (what happened, or the error
+in the user's language) and a plain form post with a page; a refusal anywhere else becomes the
+error page, in the user's language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from fastapi import HTTPException, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hub.auth import Principal
+from hub.boundary import status_of
+from hub.errors import Detail, HubError
 from hub.web.i18n import Translator
-from hub.web.pages import _language, render
+from hub.web.render import render, translator
 
-T = TypeVar("T")
+_BY_STATUS = {
+    400: "error.invalid",
+    403: "error.forbidden",
+    404: "error.not_found",
+    409: "error.conflict",
+    413: "error.too_large",
+    422: "error.invalid",
+}
 
 
-def _t(request: Request) -> Translator:
-    return Translator(_language(request))
-
-
-def error_text(t: Translator, exc: StarletteHTTPException) -> str:
-    """An API error in the user's language: by its code when it has one, else by status."""
-    detail = exc.detail
+def error_text(t: Translator, status: int, detail: Detail | object) -> str:
+    """A refusal in the user's language: by its code when it has one, else by status."""
     if isinstance(detail, dict) and detail.get("code"):
         return t("error." + str(detail["code"]))
-    return t(
-        {
-            400: "error.invalid",
-            403: "error.forbidden",
-            404: "error.not_found",
-            409: "error.conflict",
-            413: "error.too_large",
-            422: "error.invalid",
-        }.get(exc.status_code, "error.server")
-    )
+    return t(_BY_STATUS.get(status, "error.server"))
 
 
-def _fetch(request: Request) -> bool:
+def from_script(request: Request) -> bool:
     return request.headers.get("x-requested-with") == "fetch"
 
 
-def _failed(request: Request, user: Principal, exc: HTTPException) -> Response:
-    message = error_text(_t(request), exc)
-    if _fetch(request):
-        return JSONResponse({"ok": False, "error": message}, status_code=exc.status_code)
-    return render(request, "error.html", user, status_code=exc.status_code, detail=message)
+def failed(request: Request, user: Principal, error: HubError) -> Response:
+    status = status_of(error)
+    message = error_text(translator(request), status, error.detail)
+    if from_script(request):
+        return JSONResponse({"ok": False, "error": message}, status_code=status)
+    return render(request, "error.html", user, status_code=status, detail=message)
 
 
-def _succeeded(
+def succeeded(
     request: Request, user: Principal, message: str, target: str, html: str = ""
 ) -> Response:
-    if _fetch(request):
+    if from_script(request):
         return JSONResponse({"ok": True, "message": message, "html": html})
     return render(request, "done.html", user, message=message, target=target, extra=html)
 
 
-async def _call(fn: Callable[[], T]) -> T:
-    try:
-        return await run_in_threadpool(fn)
-    except ValidationError as exc:
-        raise HTTPException(422, {"code": "invalid", "reason": str(exc)}) from exc
+def to_login(request: Request) -> Response:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def error_page(
+    request: Request, user: Principal | None, status: int, detail: Detail | object
+) -> Response:
+    """The error page, with the menu when the user is logged in."""
+    text = error_text(translator(request), status, detail)
+    return render(request, "error.html", user, status_code=status, detail=text)

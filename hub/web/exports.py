@@ -8,15 +8,16 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from hub import audit, reports
-from hub.audit import Action
-from hub.store.schema import areas, workers
+from hub import reports
+from hub.request_context import hub_context
+from hub.services import reporting
+from hub.tasks import Assignee
 from hub.web.i18n import Translator
-from hub.web.pages import _ctx, _language, _require
+from hub.web.render import translator
+from hub.web.session import PageStaff
 
 router = APIRouter(include_in_schema=False)
 BOM = "\ufeff"
@@ -44,8 +45,8 @@ def report_csv(
     writer.writerow([t(key) for key in COLUMNS])
     for row in rows:
         data = row.as_dict()
-        if row.key == "community-centre":
-            who = t("assignee.community-centre")
+        if row.key == Assignee.COMMUNITY_CENTRE.value:
+            who = t("assignee." + Assignee.COMMUNITY_CENTRE.value)
         else:
             who = worker_names.get(row.key, row.key)
         rate = data["on_time_rate"]
@@ -68,25 +69,16 @@ def report_csv(
 
 
 @router.get("/workers/report.csv")
-def worker_report_csv(request: Request, month: str = "") -> Response:
-    user = _require(request, staff=True)
+def worker_report_csv(request: Request, user: PageStaff, month: str = "") -> Response:
     month = month or datetime.now(UTC).strftime("%Y-%m")
-    ctx = _ctx(request)
-    t = Translator(_language(request))
-    try:
-        with ctx.engine.begin() as conn:
-            rows = reports.monthly(conn, month, reports.GroupBy.WORKER, user)
-            names = {str(w.worker_id): str(w.name) for w in conn.execute(select(workers))}
-            grids = {
-                str(g.area_id): str(g.name)
-                for g in conn.execute(select(areas.c.area_id, areas.c.name))
-            }
-            audit.record(conn, user.actor, Action.EXPORT, "report", f"{month}/worker")
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    with hub_context(request).work() as work:
+        report = reporting.export_monthly(work, user, month, reports.GroupBy.WORKER)
+    text = report_csv(
+        translator(request), month, report.rows, report.worker_names, report.grid_names
+    )
     filename = f"worker-report-{month}.csv"
     return Response(
-        report_csv(t, month, rows, names, grids).encode("utf-8"),
+        text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -4,44 +4,41 @@ with a one-time enrolment code (shown once with its QR code), a new code, withdr
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
-import segno
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from hub.api import models, queries, routes, visit_routes
+from hub import models
 from hub.auth import Principal
-from hub.store.schema import areas, compounds, houses
-from hub.web.answers import _call, _failed, _succeeded, _t
-from hub.web.pages import PAGE_SIZE, _ctx, _form, _pager, _require, render
+from hub.errors import HubError, Invalid
+from hub.request_context import hub_context
+from hub.services import registry
+from hub.services.paging import Window
+from hub.services.registry import HouseFilter
+from hub.web.answers import failed, succeeded
+from hub.web.enrolment import qr_svg
+from hub.web.render import PAGE_SIZE, pager, render, translator
+from hub.web.session import Form, PageStaff
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/houses")
 def houses_page(
-    request: Request, q: str = "", building: str = "", vacant: str = "", offset: int = 0
+    request: Request,
+    user: PageStaff,
+    q: str = "",
+    building: str = "",
+    vacant: str = "",
+    offset: int = 0,
 ) -> Response:
     """Houses with their compound's and grid's names; find by address, building, vacancy."""
-    user = _require(request, staff=True)
-    grid = areas.alias("house_grid")
-    query = (
-        queries.houses_query(user)
-        .add_columns(compounds.c.name.label("compound_name"), grid.c.name.label("grid_name"))
-        .join(compounds, compounds.c.compound_id == houses.c.compound_id)
-        .join(grid, grid.c.area_id == houses.c.grid_id)
-    )
-    if q.strip():
-        query = query.where(houses.c.address.contains(q.strip()[:64], autoescape=True))
-    if building.strip():
-        query = query.where(houses.c.building == building.strip()[:32])
-    if vacant in ("yes", "no"):
-        query = query.where(houses.c.vacant.is_(vacant == "yes"))
-    with _ctx(request).engine.connect() as conn:
-        rows, total, exact = queries.counted_page(conn, query, PAGE_SIZE, max(0, offset))
+    with hub_context(request).read() as conn:
+        rows, total, exact = registry.find_houses(
+            conn, user, HouseFilter(q, building, vacant), Window(PAGE_SIZE, max(0, offset))
+        )
     return render(
         request,
         "houses.html",
@@ -49,16 +46,18 @@ def houses_page(
         "houses",
         houses=rows,
         filters={"q": q, "building": building, "vacant": vacant},
-        **_pager(total, len(rows), offset, dict(request.query_params), exact),
+        **pager(total, len(rows), offset, dict(request.query_params), exact),
     )
 
 
 @router.get("/residents")
-def residents_page(request: Request, house_id: str = "", q: str = "", offset: int = 0) -> Response:
-    user = _require(request, staff=True)
-    page = routes.list_residents(
-        user, _ctx(request), house_id or None, PAGE_SIZE, max(0, offset), q.strip()[:64] or None
-    )
+def residents_page(
+    request: Request, user: PageStaff, house_id: str = "", q: str = "", offset: int = 0
+) -> Response:
+    with hub_context(request).work() as work:
+        page = registry.list_residents(
+            work, user, Window(PAGE_SIZE, max(0, offset)), house_id or None, q.strip()[:64] or None
+        )
     return render(
         request,
         "residents.html",
@@ -66,73 +65,56 @@ def residents_page(request: Request, house_id: str = "", q: str = "", offset: in
         "residents",
         residents=page.items,
         q=q,
-        **_pager(page.total, len(page.items), offset, dict(request.query_params), page.total_exact),
+        **pager(page.total, len(page.items), offset, dict(request.query_params), page.total_exact),
     )
 
 
-def _qr_svg(code: str) -> str:
-    buffer = io.BytesIO()
-    segno.make(f"GRIDGATE-ENROL:{code}", error="m").save(
-        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True
+def _resident(
+    request: Request,
+    user: Principal,
+    resident_id: str,
+    invitation: models.InvitationOut | None = None,
+) -> Response:
+    """The resident page; with a new one-time enrolment code and its QR code, shown once."""
+    with hub_context(request).work() as work:
+        detail = registry.get_resident(work, user, resident_id)
+    code: dict[str, Any] = {}
+    if invitation is not None:
+        code["qr_svg"] = qr_svg(invitation.enrolment_code)
+    return render(
+        request, "resident.html", user, "residents", person=detail, invitation=invitation, **code
     )
-    return buffer.getvalue().decode()
 
 
 @router.get("/residents/{resident_id}")
-def resident_page(request: Request, resident_id: str) -> Response:
-    user = _require(request, staff=True)
-    detail = routes.get_resident(resident_id, user, _ctx(request))
-    return render(request, "resident.html", user, "residents", person=detail, invitation=None)
+def resident_page(request: Request, resident_id: str, user: PageStaff) -> Response:
+    return _resident(request, user, resident_id)
 
 
 @router.post("/residents/{resident_id}/invite")
-async def invite_page(request: Request, resident_id: str) -> Response:
-    user = _require(request, staff=True)
-    fields = await _form(request, user)
+def invite_page(request: Request, resident_id: str, user: PageStaff, fields: Form) -> Response:
     body = models.ConsentCreate(
         version=fields.get("version", "v1")[:32] or "v1",
         guardian_id=fields.get("guardian_id") or None,
     )
-    invitation = await run_in_threadpool(
-        routes.grant_face_consent, resident_id, body, user, _ctx(request)
-    )
-    return _with_code(request, user, resident_id, invitation)
-
-
-def _with_code(
-    request: Request, user: Principal, resident_id: str, invitation: models.InvitationOut
-) -> Response:
-    """The resident page showing a one-time enrolment code and its QR code, once."""
-    detail = routes.get_resident(resident_id, user, _ctx(request))
-    return render(
-        request,
-        "resident.html",
-        user,
-        "residents",
-        person=detail,
-        invitation=invitation,
-        qr_svg=_qr_svg(invitation.enrolment_code),
-    )
+    with hub_context(request).work() as work:
+        invitation = registry.grant_face_consent(work, user, resident_id, body)
+    return _resident(request, user, resident_id, invitation)
 
 
 @router.post("/residents/{resident_id}/new-code")
-async def new_code(request: Request, resident_id: str) -> Response:
-    user = _require(request, staff=True)
-    await _form(request, user)
+def new_code(request: Request, resident_id: str, user: PageStaff, _fields: Form) -> Response:
     try:
-        invitation = await _call(
-            lambda: visit_routes.new_enrolment_code(resident_id, user, _ctx(request))
-        )
-    except HTTPException as exc:
-        return _failed(request, user, exc)
-    return _with_code(request, user, resident_id, invitation)
+        with hub_context(request).work() as work:
+            invitation = registry.new_enrolment_code(work, user, resident_id)
+    except HubError as exc:
+        return failed(request, user, exc)
+    return _resident(request, user, resident_id, invitation)
 
 
 @router.post("/residents/{resident_id}/edit")
-async def edit_resident(request: Request, resident_id: str) -> Response:
+def edit_resident(request: Request, resident_id: str, user: PageStaff, fields: Form) -> Response:
     """Name, phone and care recipient (关爱对象: welfare checks when unseen)."""
-    user = _require(request, staff=True)
-    fields = await _form(request, user)
     try:
         try:
             body = models.ResidentPatch.model_validate(
@@ -143,22 +125,25 @@ async def edit_resident(request: Request, resident_id: str) -> Response:
                 }
             )
         except ValidationError as exc:
-            raise HTTPException(422, {"code": "name_needed"}) from exc
-        await _call(lambda: routes.patch_resident(resident_id, body, user, _ctx(request)))
-    except HTTPException as exc:
-        return _failed(request, user, exc)
-    return _succeeded(
-        request, user, _t(request)("done.resident_saved"), f"/residents/{resident_id}"
-    )
+            raise Invalid({"code": "name_needed"}) from exc
+        with hub_context(request).work() as work:
+            registry.patch_resident(work, user, resident_id, body)
+    except HubError as exc:
+        return failed(request, user, exc)
+    message = translator(request)("done.resident_saved")
+    return succeeded(request, user, message, f"/residents/{resident_id}")
 
 
 @router.post("/residents/{resident_id}/withdraw")
-async def withdraw_consent(request: Request, resident_id: str) -> Response:
+def withdraw_consent(
+    request: Request, resident_id: str, user: PageStaff, _fields: Form
+) -> Response:
     """Withdraw face consent: the gates erase the resident's face data and confirm."""
-    user = _require(request, staff=True)
-    await _form(request, user)
     try:
-        await _call(lambda: routes.withdraw_face_consent(resident_id, user, _ctx(request)))
-    except HTTPException as exc:
-        return _failed(request, user, exc)
-    return _succeeded(request, user, _t(request)("done.withdrawn"), f"/residents/{resident_id}")
+        with hub_context(request).work() as work:
+            registry.withdraw_face_consent(work, user, resident_id)
+    except HubError as exc:
+        return failed(request, user, exc)
+    return succeeded(
+        request, user, translator(request)("done.withdrawn"), f"/residents/{resident_id}"
+    )

@@ -3,62 +3,48 @@ once) or enable them, reset a password. Every change is audited."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hub import audit, users
-from hub.audit import Action
-from hub.web.answers import _failed, _succeeded, _t
-from hub.web.pages import _ctx, _form, _require, render
+from hub.errors import HubError
+from hub.request_context import hub_context
+from hub.services import oversight
+from hub.services.oversight import UserChange
+from hub.web.answers import failed, succeeded
+from hub.web.render import render, translator
+from hub.web.session import Form, PageStaff
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/users")
-def users_page(request: Request) -> Response:
-    user = _require(request, staff=True)
-    with _ctx(request).engine.connect() as conn:
-        rows = users.list_users(conn, user)
+def users_page(request: Request, user: PageStaff) -> Response:
+    with hub_context(request).read() as conn:
+        rows = oversight.managed_users(conn, user)
     return render(request, "users.html", user, "users", people=rows)
 
 
-async def _change(request: Request, user_id: str, what: str) -> Response:
-    user = _require(request, staff=True)
-    fields = await _form(request, user)
-    now = datetime.now(UTC)
+def _change(
+    request: Request, user: PageStaff, user_id: str, change: UserChange, fields: dict[str, str]
+) -> Response:
     try:
-        with _ctx(request).engine.begin() as conn:
-            if what == "password":
-                users.reset_password(conn, user, user_id, fields.get("password", "")[:200], now)
-            else:
-                users.set_active(conn, user, user_id, what == "enable", now)
-            audit.record(
-                conn,
-                user.actor,
-                Action.UPDATE,
-                "user",
-                user_id,
-                community_id=user.area_id,
-                detail=what,
-            )
-    except users.UserError as exc:
-        status = 404 if exc.code == "not_found" else 422
-        return _failed(request, user, HTTPException(status, {"code": exc.code}))
-    return _succeeded(request, user, _t(request)("users.done_" + what), "/users")
+        with hub_context(request).work() as work:
+            oversight.change_user(work, user, user_id, change, fields.get("password", "")[:200])
+    except HubError as exc:
+        return failed(request, user, exc)
+    return succeeded(request, user, translator(request)("users.done_" + change.value), "/users")
 
 
 @router.post("/users/{user_id}/disable")
-async def disable(request: Request, user_id: str) -> Response:
-    return await _change(request, user_id, "disable")
+def disable(request: Request, user_id: str, user: PageStaff, fields: Form) -> Response:
+    return _change(request, user, user_id, UserChange.DISABLE, fields)
 
 
 @router.post("/users/{user_id}/enable")
-async def enable(request: Request, user_id: str) -> Response:
-    return await _change(request, user_id, "enable")
+def enable(request: Request, user_id: str, user: PageStaff, fields: Form) -> Response:
+    return _change(request, user, user_id, UserChange.ENABLE, fields)
 
 
 @router.post("/users/{user_id}/password")
-async def password(request: Request, user_id: str) -> Response:
-    return await _change(request, user_id, "password")
+def password(request: Request, user_id: str, user: PageStaff, fields: Form) -> Response:
+    return _change(request, user, user_id, UserChange.PASSWORD, fields)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gridgate_wire import AlertKind, TaskState
 from hub.auth import Role
-from hub.tasks import Outcome
+from hub.tasks import Assignee, Outcome
 
 T = TypeVar("T")
 
@@ -147,7 +147,7 @@ class Task(BaseModel):
     open: bool
     resident_id: str | None
     worker_id: str | None
-    assignee: str
+    assignee: Assignee
     created_at: datetime
     due_at: datetime
     revision: int

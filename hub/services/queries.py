@@ -1,4 +1,4 @@
-"""Scoped reads shared by the JSON API and the web pages: every object is looked up together
+"""Scoped reads under the services: every object is looked up together
 with the grid or community it belongs to, and anything outside the user's scope is "not found"
 (a 404 tells nothing about objects of other communities)."""
 
@@ -10,11 +10,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import HTTPException
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import Connection, Row, Select, func, or_, select
 
-from hub.api import models
+from hub import models
 from hub.auth import Principal, Role
+from hub.errors import Invalid, NotFound
 from hub.store.db import as_utc
 from hub.store.schema import (
     CURRENT_FACE_CONSENT,
@@ -38,24 +38,17 @@ ONLINE_WITHIN = timedelta(minutes=3)
 _CURSOR_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-def not_found(what: str, object_id: str) -> HTTPException:
-    return HTTPException(404, f"no {what} {object_id}")
-
-
 # Lists count their matches only up to here: an exact count over a district's million residents
 # is a scan of the whole joined query on every page (issue 19); past it the total reads "more
 # than 10,000" and a client pages on with the cursor.
 TOTAL_CAP = 10_000
 
 
-def page(conn: Connection, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-    rows, total, _exact = counted_page(conn, query, limit, offset)
-    return rows, total
+# One page of rows, the total (capped) and whether that total is exact.
+CountedRows = tuple[list[Row[Any]], int, bool]
 
 
-def counted_page(
-    conn: Connection, query: Select[Any], limit: int, offset: int
-) -> tuple[list[Any], int, bool]:
+def counted_page(conn: Connection, query: Select[Any], limit: int, offset: int) -> CountedRows:
     """One page and a total counted up to TOTAL_CAP: (rows, total, exact)."""
     rows = list(conn.execute(query.limit(limit).offset(offset)).all())
     if len(rows) < limit and (rows or offset == 0):
@@ -77,9 +70,9 @@ def decode_cursor(cursor: str) -> str:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(422, "cursor: not a cursor this hub gave") from exc
+        raise Invalid("cursor: not a cursor this hub gave") from exc
     if not _CURSOR_KEY.match(value):  # keys are ids or numbers: no NUL or other bytes
-        raise HTTPException(422, "cursor: not a cursor this hub gave")
+        raise Invalid("cursor: not a cursor this hub gave")
     return value
 
 
@@ -110,7 +103,7 @@ def compounds_query(p: Principal) -> Select[Any]:
 def compound(conn: Connection, p: Principal, compound_id: str) -> models.Compound:
     row = conn.execute(select(compounds).where(compounds.c.compound_id == compound_id)).first()
     if row is None or not p.sees_community(row.community_id):
-        raise not_found("compound", compound_id)
+        raise NotFound.of("compound", compound_id)
     return models.Compound.model_validate(row._mapping)
 
 
@@ -133,7 +126,7 @@ def houses_query(
 def house(conn: Connection, p: Principal, house_id: str) -> models.House:
     row = conn.execute(select(houses).where(houses.c.house_id == house_id)).first()
     if row is None or not p.sees_grid(row.grid_id):
-        raise not_found("house", house_id)
+        raise NotFound.of("house", house_id)
     return models.House.model_validate(row._mapping)
 
 
@@ -172,7 +165,7 @@ def residents_query(p: Principal, house_id: str | None = None, q: str | None = N
 def resident_row(conn: Connection, p: Principal, resident_id: str) -> Any:
     row = conn.execute(residents_query(p).where(residents.c.resident_id == resident_id)).first()
     if row is None:
-        raise not_found("resident", resident_id)
+        raise NotFound.of("resident", resident_id)
     return row
 
 
@@ -234,7 +227,7 @@ def workers_query(p: Principal) -> Select[Any]:
 def worker(conn: Connection, p: Principal, worker_id: str) -> models.Worker:
     row = conn.execute(select(workers).where(workers.c.worker_id == worker_id)).first()
     if row is None or not p.sees_grid(row.grid_id):
-        raise not_found("worker", worker_id)
+        raise NotFound.of("worker", worker_id)
     return models.Worker.model_validate(row._mapping)
 
 
@@ -341,7 +334,7 @@ def task_out(row: Any) -> models.Task:
 def task(conn: Connection, p: Principal, task_id: str) -> models.Task:
     row = conn.execute(tasks_query(p).where(tasks.c.task_id == task_id)).first()
     if row is None:
-        raise not_found("task", task_id)
+        raise NotFound.of("task", task_id)
     return task_out(row)
 
 
@@ -462,5 +455,5 @@ def edge_out(row: Any, now: datetime | None = None) -> models.Edge:
 def edge(conn: Connection, p: Principal, edge_id: str) -> models.Edge:
     row = conn.execute(edges_query(p).where(edge_compounds.c.edge_id == edge_id)).first()
     if row is None:
-        raise not_found("edge", edge_id)
+        raise NotFound.of("edge", edge_id)
     return edge_out(row)
