@@ -175,3 +175,73 @@ def test_messages_hold_no_biometric_field() -> None:
 def test_times_are_utc() -> None:
     later = utc_now() + timedelta(hours=1)
     assert event(occurred_at=later).occurred_at.utcoffset() == timedelta(0)
+
+
+# ------------------------------------------------------------------ passes and doors (issue 18)
+
+
+def test_pass_and_door_channels_have_their_directions() -> None:
+    from gridgate_wire import CHANNEL_KIND, DoorAlarm, PassUpdate, RemoteUnlock, WalkInPass
+
+    assert edge_topic("edge-1", Channel.DOOR_ALARM) == "gridgate/v1/edge/edge-1/door_alarm"
+    assert hub_topic("edge-1", Channel.PASSES) == "gridgate/v1/hub/edge-1/passes"
+    assert CHANNEL_KIND[Channel.PASSES] is PassUpdate
+    assert CHANNEL_KIND[Channel.UNLOCK] is RemoteUnlock
+    assert CHANNEL_KIND[Channel.WALK_IN] is WalkInPass
+    assert CHANNEL_KIND[Channel.DOOR_ALARM] is DoorAlarm
+    with pytest.raises(TopicError):
+        edge_topic("edge-1", Channel.UNLOCK)  # only the hub unlocks
+    with pytest.raises(TopicError):
+        hub_topic("edge-1", Channel.WALK_IN)
+    assert PassUpdate.MAX_BYTES > EdgeEvent.MAX_BYTES
+
+
+def test_walk_in_sender_must_match_its_topic() -> None:
+    from gridgate_wire import WalkInPass
+
+    raw = next(e for e in doc_examples() if e["type"] == "walk_in_pass")
+    payload = json.dumps(raw).encode()
+    assert isinstance(
+        decode_from_topic(edge_topic(raw["edge_id"], Channel.WALK_IN), payload), WalkInPass
+    )
+    with pytest.raises(DecodeError) as info:
+        decode_from_topic(edge_topic("edge-2", Channel.WALK_IN), payload)
+    assert info.value.field == "edge_id"
+
+
+def test_edge_pass_rules_and_secrets() -> None:
+    from gridgate_wire import (
+        CredentialKind,
+        EdgePass,
+        make_secret,
+        parse_qr_payload,
+        qr_payload,
+        secret_matches,
+    )
+
+    pin = make_secret(CredentialKind.PIN, "482913")
+    assert secret_matches(pin, "482913")
+    assert not secret_matches(pin, "482914")
+    assert make_secret(CredentialKind.PIN, "482913").salt != pin.salt  # salted: no shared table
+    now = utc_now()
+    fields = {"pass_id": "P-1", "house_id": "H1", "secrets": [pin]}
+    EdgePass.model_validate({**fields, "valid_from": now, "valid_until": now + timedelta(hours=1)})
+    with pytest.raises(ValueError, match="valid_until"):
+        EdgePass.model_validate({**fields, "valid_from": now, "valid_until": now})
+    with pytest.raises(ValueError, match="one secret of each kind"):
+        EdgePass.model_validate(
+            {
+                **fields,
+                "secrets": [pin, pin],
+                "valid_from": now,
+                "valid_until": now + timedelta(hours=1),
+            }
+        )
+    with pytest.raises(ValueError, match="secrets"):
+        EdgePass.model_validate(
+            {**fields, "secrets": [], "valid_from": now, "valid_until": now + timedelta(hours=1)}
+        )
+    token = "abcdefghijklmnop1234"
+    assert parse_qr_payload(qr_payload("P-1", token)) == ("P-1", token)
+    for other in ("P-1", "GGP/P-1/short", "GGP//abcdefghijklmnop", "GGP/P 1/abcdefghijklmnop"):
+        assert parse_qr_payload(other) is None

@@ -67,7 +67,10 @@ class ScheduleConfig(StrictModel):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone, at start rather than at the gate
+        try:
+            ZoneInfo(value)  # at start rather than at the gate
+        except (KeyError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
 
