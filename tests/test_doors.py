@@ -218,3 +218,27 @@ def test_wire_door_rules() -> None:
     with pytest.raises(DecodeError) as info:
         decode(json.dumps(raw).encode(), RemoteUnlock)
     assert info.value.field == "reason"
+
+
+def test_remote_unlock_refusals_and_release_throttle(clock: FakeClock) -> None:
+    from edge_agent.access.doors import ReleaseRefusal, ReleaseThrottle, unlock_refusal
+
+    now = datetime.now(UTC)
+    unlock = RemoteUnlock(
+        **new_fields(),
+        edge_id="e",
+        gate="north",
+        actor="admin-1",
+        reason="救护车",
+        expires_at=now + timedelta(minutes=1),
+    )
+    assert unlock_refusal(unlock, now, {"north", "side"}) is None
+    assert unlock_refusal(unlock, now + timedelta(minutes=2), {"north"}) is ReleaseRefusal.EXPIRED
+    assert unlock_refusal(unlock, now, {"side"}) is ReleaseRefusal.UNKNOWN_GATE
+    throttle = ReleaseThrottle(limit=2, window_s=60, clock=clock)
+    assert throttle.allow("north")
+    assert throttle.allow("north")
+    assert not throttle.allow("north")
+    assert throttle.allow("side")  # per door
+    clock.advance(61)
+    assert throttle.allow("north")

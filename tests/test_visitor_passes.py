@@ -469,3 +469,28 @@ def test_purge_forgets_ended_passes(engine: Any) -> None:
         assert hub_passes.purge(conn, utc_now() + timedelta(days=1)) == 1
         assert hub_passes.get_pass(conn, issued.record.pass_id) is None
         assert conn.scalar(select(func.count()).select_from(pass_outbox)) == 1  # not yet acked
+
+
+def test_guard_room_issues_a_walk_in_that_opens(store: PassStore) -> None:
+    from edge_agent.access.passes import new_walk_in
+
+    store.apply(full(1, edge_pass()))
+    issue = new_walk_in(
+        store,
+        house_id="HA2",
+        display_name="快递 小刘",
+        valid_from=NOW,
+        valid_until=NOW + 2 * HOUR,
+        max_uses=1,
+        pin_digits=6,
+    )
+    assert issue.pin != "482913"
+    assert issue.edge_pass.origin is PassOrigin.GUARD_ROOM
+    assert issue.pin not in issue.edge_pass.model_dump_json()
+    store.register_walk_in(issue.edge_pass)
+    gate = verifier(store)
+    granted = gate.verify(CredentialKind.PIN, issue.pin, "north", NOW + HOUR)
+    assert (granted.granted, granted.house_id) == (True, "HA2")
+    assert gate.verify(CredentialKind.QR, issue.qr, "north", NOW + HOUR).reason is (
+        PassReason.USED_UP
+    )

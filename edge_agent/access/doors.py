@@ -15,6 +15,10 @@ A duress PIN is the person's own PIN with its last digit raised by one (9 become
 recall under stress, and it opens the door like the real one, so whoever forces the resident
 sees nothing; only the centre sees the silent alarm. :func:`duress_base` is the pure rule.
 
+A remote unlock from the centre, or a release by hand at the guard room, opens a door without a
+credential: :func:`unlock_refusal` says when the edge must refuse one, and
+:class:`ReleaseThrottle` limits how often one door may be released.
+
 The monitor does no I/O and reads no clock of its own: phase 2's runtime feeds it contact
 changes from the actuator plugin, grants from the passage path and a periodic :meth:`tick`, and
 writes the :class:`DoorAlarmEvent` it returns to the event store (as ``door_alarm`` messages).
@@ -25,6 +29,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import defaultdict, deque
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,7 +39,7 @@ from typing import Protocol
 from pydantic import Field
 
 from gridgate_core.config import StrictModel
-from gridgate_wire import AlarmPhase, CredentialKind, DoorAlarmKind, uuid7
+from gridgate_wire import AlarmPhase, CredentialKind, DoorAlarmKind, RemoteUnlock, uuid7
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,6 +76,50 @@ def duress_candidate(config: DuressConfig, kind: CredentialKind, value: str) -> 
     if not config.enabled or kind is not CredentialKind.PIN:
         return None
     return duress_base(value)
+
+
+class ReleaseRefusal(StrEnum):
+    """Why a remote unlock or a release by hand does not open the door."""
+
+    EXPIRED = "expired"  # the command waited past its expiry (a broker queue, an offline edge)
+    UNKNOWN_GATE = "unknown_gate"
+    THROTTLED = "throttled"  # too many releases at this door lately
+
+
+def unlock_refusal(
+    command: RemoteUnlock, now: datetime, gates: Collection[str]
+) -> ReleaseRefusal | None:
+    """Whether the edge must refuse a ``remote_unlock`` (None: open the door, then answer
+    with a ``door_release``). The hub checked the role and audited the request."""
+    if now >= command.expires_at:
+        return ReleaseRefusal.EXPIRED
+    if command.gate not in gates:
+        return ReleaseRefusal.UNKNOWN_GATE
+    return None
+
+
+class ReleaseThrottle:
+    """At most ``limit`` releases (remote or by hand) per door per ``window_s``, so a stolen
+    login or a stuck button cannot hold a gate open."""
+
+    def __init__(self, limit: int = 6, window_s: float = 60.0, clock: Clock | None = None) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock or SystemClock()
+        self._seen: dict[tuple[str, int], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, gate: str, lane: int = 0) -> bool:
+        """Count one release if the door is under its limit; False (nothing counted) if not."""
+        now = self.clock.monotonic()
+        with self._lock:
+            times = self._seen[(gate, lane)]
+            while times and now - times[0] > self.window_s:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
 
 
 class DoorState(StrEnum):

@@ -30,10 +30,18 @@ from edge_agent.store.passes import StoredPass
 from gridgate_wire import (
     CredentialKind,
     Decision,
+    EdgePass,
     PassKind,
+    PassOrigin,
+    PassSchedule,
     SubjectKind,
+    make_secret,
+    new_pin,
+    new_qr_token,
     parse_qr_payload,
+    qr_payload,
     secret_matches,
+    uuid7,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -206,3 +214,56 @@ def _match(candidates: list[StoredPass], kind: CredentialKind, value: str) -> St
             ):
                 found = stored
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class WalkInIssue:
+    edge_pass: EdgePass  # for PassStore.register_walk_in and the walk_in_pass message
+    qr: str  # to show or print once; only hashes are kept
+    pin: str
+
+
+def new_walk_in(
+    source: PassSource,
+    *,
+    house_id: str,
+    display_name: str,
+    valid_from: datetime,
+    valid_until: datetime,
+    kind: PassKind = PassKind.VISITOR,
+    max_uses: int | None = None,
+    gates: list[str] | None = None,
+    schedule: PassSchedule | None = None,
+    pin_digits: int = 6,
+) -> WalkInIssue:
+    """A guard-room pass with a fresh QR token and a PIN no live pass here has (the hub's
+    passes included, as far as this edge holds them)."""
+    live = [
+        secret
+        for stored in source.with_secret(CredentialKind.PIN)
+        if stored.revoked_at is None and stored.edge_pass.valid_until > valid_from
+        for secret in stored.edge_pass.secrets
+        if secret.kind is CredentialKind.PIN
+    ]
+    for _ in range(50):
+        pin = new_pin(pin_digits)
+        if not any(secret_matches(s, pin) for s in live):
+            break
+    else:
+        raise ValueError("no free PIN; use more digits")
+    pass_id = f"W-{uuid7()}"
+    token = new_qr_token()
+    edge_pass = EdgePass(
+        pass_id=pass_id,
+        kind=kind,
+        origin=PassOrigin.GUARD_ROOM,
+        house_id=house_id,
+        display_name=display_name[:64],
+        secrets=[make_secret(CredentialKind.QR, token), make_secret(CredentialKind.PIN, pin)],
+        valid_from=valid_from,
+        valid_until=valid_until,
+        max_uses=max_uses,
+        gates=gates,
+        schedule=schedule,
+    )
+    return WalkInIssue(edge_pass, qr_payload(pass_id, token), pin)
