@@ -133,11 +133,13 @@ def test_api_import_does_not_block_other_requests(
 ) -> None:
     seeded = seed(engine)
     release = threading.Event()
+    running = threading.Event()
     from hub.services import registry
 
     real = registry.import_csv
 
     def slow_import(*args: Any, **kwargs: Any) -> Any:
+        running.set()
         release.wait(20)  # a long import, until the other request has been answered
         return real(*args, **kwargs)
 
@@ -155,7 +157,7 @@ def test_api_import_does_not_block_other_requests(
             )
         )
         importer.start()
-        time.sleep(0.3)  # the import is running
+        assert running.wait(20), "the import did not start"
         started = time.monotonic()
         other = client.get("/api/v1/houses", headers=admin)
         waited = time.monotonic() - started
@@ -185,10 +187,15 @@ def test_one_shared_poll_feeds_every_open_stream(engine: Any) -> None:
         )
     feed = TaskFeed(poll_s=0.05)
 
+    async def polled(count: int) -> None:
+        async with asyncio.timeout(10):
+            while feed.polls < count:
+                await asyncio.sleep(0.01)
+
     async def scenario() -> tuple[list[Any], list[Any], int]:
         mine = [feed.subscribe(frozenset({"GA1"}), engine) for _ in range(50)]
         other = feed.subscribe(frozenset({"GB1"}), engine)
-        await asyncio.sleep(0.3)
+        await polled(2)  # the first check is done: the poll has its starting point
         polls_before = feed.polls
         with engine.begin() as conn:  # a change committed by another hub process
             conn.execute(
@@ -203,7 +210,7 @@ def test_one_shared_poll_feeds_every_open_stream(engine: Any) -> None:
             )
         got = [await asyncio.wait_for(q.get(), 5) for q in mine]
         polls = feed.polls - polls_before
-        await asyncio.sleep(0.2)
+        await polled(feed.polls + 2)  # had a notice been due to that stream, it would be there
         stray = [other.get_nowait()] if not other.empty() else []
         feed.close()
         return got, stray, polls

@@ -4,7 +4,6 @@ PostgreSQL, through a real Mosquitto and a real edge agent."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,6 +109,9 @@ def alert_builder(kind: str, house: str, resident_id: str | None) -> Any:
     )
 
 
+_PROBE = b"probe"
+
+
 def test_alert_to_task_to_outcome_round_trip(
     tmp_path: Path, broker: Mosquitto, database_url: str
 ) -> None:
@@ -128,9 +130,20 @@ def test_alert_to_task_to_outcome_round_trip(
     pushed: list[Any] = []
     lock = threading.Lock()
 
+    probes: list[bytes] = []
+
     def on_task(incoming: Incoming) -> None:
+        if incoming.payload == _PROBE:
+            probes.append(incoming.payload)
+            return
         with lock:
             pushed.append(decode_from_topic(incoming.topic, incoming.payload))
+
+    def phone_listening() -> bool:
+        # A task pushed before the phone's subscription is active would be lost: probe it.
+        if not probes:
+            phone.publish(worker_topic("W1"), _PROBE, qos=0)
+        return bool(probes)
 
     phone = MqttLink(
         LinkSettings(
@@ -150,7 +163,7 @@ def test_alert_to_task_to_outcome_round_trip(
         hub.link.wait_connected(10)
         phone.wait_connected(10)
         agent.link.wait_connected(10)
-        time.sleep(0.3)
+        wait_until(phone_listening, what="the phone's subscription")
         agent.store.append(Channel.ALERT, alert_builder("move_out", "H1", "R1"))
         agent.store.append(Channel.ALERT, alert_builder("move_out", "H1", "R1"))  # same house+kind
         agent.store.append(
