@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from edge_agent.access.actuators import ActuatorConfig, LogActuatorConfig
-from edge_agent.access.readers import ReaderConfig
+from edge_agent.access.readers import LineReaderConfig
 from edge_agent.analysis.occupancy import AnalyserConfig
 from edge_agent.cameras.config import CameraConfig
 from edge_agent.gallery.index import IndexConfig
@@ -135,7 +135,7 @@ class EdgeConfig(StrictModel):
         default_factory=GalleryConfig, description="Templates, strangers, encryption key."
     )
     http: HttpConfig = Field(default_factory=HttpConfig, description="Local HTTP endpoint.")
-    readers: list[ReaderConfig] = Field(
+    readers: list[LineReaderConfig] = Field(
         default_factory=list, description="Card, QR and PIN readers."
     )
     analysis: AnalyserConfig = Field(

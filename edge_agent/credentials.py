@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from edge_agent.access.passage import PassageDesk
-from edge_agent.access.readers import ReaderConfig
+from edge_agent.access.readers import LineReaderConfig
 from edge_agent.enrolment import EnrolmentService
 from edge_agent.errors import PassageNotRecorded, PassageRefused
 from edge_agent.loops import BackgroundLoops
@@ -66,7 +66,7 @@ class CredentialService:
             self.loops.once("enrol", lambda: self.enrolment.enrol_with_code(value, camera))
         return EnrolmentStarted(camera)
 
-    def from_reader(self, reader: ReaderConfig, value: str) -> None:
+    def from_reader(self, reader: LineReaderConfig, value: str) -> None:
         started = self.enrolment_code(reader.gate, reader.kind, value)
         if started is not None and started.camera is not None:
             return

@@ -4,7 +4,7 @@ Gate cameras and credential readers are the agent's own; a :class:`PassageSource
 else that produces passages, attached with :meth:`edge_agent.runtime.EdgeAgent.attach` before
 ``start``. It runs on its own guarded background thread and hands each passage to the same
 recorder the gates use (store, outbox, publisher). The product ships none: the demo sources
-live in the development kit (``gridgate_devkit.demo_sources``).
+live in the development kit (its ``demo_sources`` module).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from edge_agent.access.actuators import Actuator
+from dataclasses import dataclass
+
+from edge_agent.access.actuators import Actuator, register_actuator
 
 
 class RecordingActuator(Actuator):
@@ -14,3 +16,15 @@ class RecordingActuator(Actuator):
     def open(self, seconds: float) -> bool:
         self.openings.append(seconds)
         return True
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """A configuration naming the double's plugin type (the product's configs never do)."""
+
+    type: str = "recording"
+
+
+@register_actuator("recording")
+def _recording(config: RecordingConfig, gate: str) -> RecordingActuator:
+    return RecordingActuator()

@@ -227,3 +227,19 @@ def test_a_failing_background_job_is_logged_and_runs_again(
     finally:
         stop.set()
         loops.join(5)
+
+
+def test_actuators_come_from_the_registry_by_type() -> None:
+    from edge_agent.access.actuators import create_actuator
+    from edge_agent.access.actuators.config import HttpRelayConfig, LogActuatorConfig
+    from edge_agent.access.actuators.http_relay import HttpRelayActuator
+    from edge_agent.access.actuators.log import LogActuator
+    from edge_agent.errors import UnknownPluginError
+    from tests.doubles import RecordingActuator, RecordingConfig
+
+    assert isinstance(create_actuator(LogActuatorConfig(), "north"), LogActuator)
+    relay = HttpRelayConfig(type="http_relay", url="http://127.0.0.1:9/open")
+    assert isinstance(create_actuator(relay, "north"), HttpRelayActuator)
+    assert isinstance(create_actuator(RecordingConfig(), "north"), RecordingActuator)  # type: ignore[arg-type]
+    with pytest.raises(UnknownPluginError, match="no door actuator plugin of type 'relay9'"):
+        create_actuator(RecordingConfig(type="relay9"), "north")  # type: ignore[arg-type]

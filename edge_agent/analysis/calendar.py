@@ -133,13 +133,6 @@ class HolidayCalendar:
         found = [h for h in self._periods if h.season_from <= day <= h.season_until]
         return max(found, key=lambda h: h.longest_stay_days, default=None)
 
-    def overlapping(self, first: date, last: date) -> Holiday | None:
-        """A holiday (itself, not its season) within [first, last], the longest stay first."""
-        self._load(first.year)
-        self._load(last.year)
-        found = [h for h in self._periods if h.first <= last and h.last >= first]
-        return max(found, key=lambda h: h.longest_stay_days, default=None)
-
     def holidays_between(self, first: date, last: date) -> list[Holiday]:
         self._load(first.year)
         self._load(last.year)

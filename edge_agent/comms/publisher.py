@@ -63,10 +63,6 @@ class OutboxPublisher:
         self._acks.put(list(msg_ids))
         self._wake.set()
 
-    @property
-    def inflight(self) -> int:
-        return len(self._inflight)
-
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(0.2)

@@ -213,17 +213,6 @@ class Gallery:
             new.append(template_id)
         return new
 
-    def remove_templates(self, resident_id: str, template_ids: list[int]) -> int:
-        with self._lock:
-            owned = [
-                t
-                for t in template_ids
-                if t in self._templates and self._templates[t].resident_id == resident_id
-            ]
-            self._drop(owned, resident_id)
-            self._publish([], owned)
-            return len(owned)
-
     def _drop(self, template_ids: list[int], resident_id: str) -> None:
         resident = self._residents.get(resident_id)
         for template_id in template_ids:

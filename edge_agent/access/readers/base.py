@@ -6,14 +6,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from edge_agent.access.readers.config import ReaderConfig
+from edge_agent.access.readers.config import LineReaderConfig
 from edge_agent.plugins import Registry
 
-Present = Callable[[ReaderConfig, str], None]
+Present = Callable[[LineReaderConfig, str], None]
 
 
 class Reader(ABC):
-    def __init__(self, config: ReaderConfig, present: Present) -> None:
+    def __init__(self, config: LineReaderConfig, present: Present) -> None:
         self.config = config
         self.present = present
 
@@ -30,5 +30,5 @@ _REGISTRY: Registry[Present, Reader] = Registry(
 register_reader = _REGISTRY.register
 
 
-def create_reader(config: ReaderConfig, present: Present) -> Reader:
+def create_reader(config: LineReaderConfig, present: Present) -> Reader:
     return _REGISTRY.create(config, present)

@@ -23,7 +23,3 @@ class LineReaderConfig(StrictModel):
     direction: PassageDirection = Field(
         default=PassageDirection.IN, description="Direction of passages through it."
     )
-
-
-# One type so far; a second becomes ``Annotated[A | B, Field(discriminator="type")]``.
-ReaderConfig = LineReaderConfig
