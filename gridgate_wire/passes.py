@@ -71,9 +71,11 @@ class ScheduleWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
-    start: ClockTime
-    end: ClockTime
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] = Field(
+        description="ISO weekdays the window opens on (1 Monday ... 7 Sunday)."
+    )
+    start: ClockTime = Field(description="Local time it opens, HH:MM.")
+    end: ClockTime = Field(description="Local time it closes, HH:MM; before start: next day.")
 
 
 class PassSchedule(BaseModel):
@@ -81,8 +83,12 @@ class PassSchedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    windows: Annotated[list[ScheduleWindow], Field(max_length=28)] = []
-    holidays: HolidayRule = HolidayRule.AS_WEEKDAY
+    windows: Annotated[list[ScheduleWindow], Field(max_length=28)] = Field(
+        default=[], description="Weekly windows; open when any is open."
+    )
+    holidays: HolidayRule = Field(
+        default=HolidayRule.AS_WEEKDAY, description="What a public holiday does to the windows."
+    )
 
 
 class PassSecret(BaseModel):

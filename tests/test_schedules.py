@@ -172,3 +172,13 @@ def test_bad_config_and_times_are_refused() -> None:
         ScheduleWindow(days=[], start="08:00", end="09:00")
     with pytest.raises(ValueError, match="aware"):
         schedules().check("north", datetime(2026, 11, 30, 12))
+
+
+def test_config_models_document_every_field() -> None:
+    """Phase 2 adds these to EdgeConfig / HubConfig, whose every field must be documented."""
+    from edge_agent.access.doors import DoorConfig, DuressConfig
+    from hub.passes import PassesConfig
+    from tests.test_config import _walk
+
+    for model in (ScheduleConfig, DoorConfig, DuressConfig, PassesConfig):
+        assert _walk(model, set()) == []

@@ -357,7 +357,7 @@ def test_hub_pass_opens_the_edge_and_revocation_closes_it(engine: Any, store: Pa
     with engine.connect() as conn:
         record = hub_passes.get_pass(conn, issued.record.pass_id)
     assert record is not None
-    assert record.status(now) == "revoked"
+    assert record.status(now) is hub_passes.PassStatus.REVOKED
 
 
 def test_acks_and_resends_and_a_full_list_after_a_refusal(engine: Any, store: PassStore) -> None:

@@ -38,7 +38,7 @@ from gridgate_wire import (
     uuid7,
 )
 from hub import audit
-from hub.passes.records import PassRecord, edge_pass, get_pass, list_passes
+from hub.passes.records import PassRecord, PassStatus, edge_pass, get_pass, list_passes
 from hub.passes.sync import (
     build_wanted,
     due_for_resend,
@@ -327,6 +327,7 @@ __all__ = [
     "PassRecord",
     "PassRefused",
     "PassRequest",
+    "PassStatus",
     "PassesConfig",
     "WalkInOutcome",
     "accept_walk_in",

@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Connection, Row, select
 
 from gridgate_wire import EdgePass, PassKind, PassOrigin, PassSchedule, PassSecret
 from hub.store.db import as_utc
 from hub.store.schema import visitor_passes
+
+
+class PassStatus(StrEnum):
+    UPCOMING = "upcoming"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +45,12 @@ class PassRecord:
     revoke_reason: str
     edge_id: str | None
 
-    def status(self, now: datetime) -> str:
-        """``revoked``, ``upcoming``, ``active`` or ``expired`` at ``now``."""
+    def status(self, now: datetime) -> PassStatus:
         if self.revoked_at is not None:
-            return "revoked"
+            return PassStatus.REVOKED
         if now < self.valid_from:
-            return "upcoming"
-        return "active" if now < self.valid_until else "expired"
+            return PassStatus.UPCOMING
+        return PassStatus.ACTIVE if now < self.valid_until else PassStatus.EXPIRED
 
 
 def _record(row: Row[tuple[object, ...]]) -> PassRecord:
