@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -59,7 +59,6 @@ from hub.tasks import Outbound, on_alert
 
 _LOGGER = logging.getLogger(__name__)
 _OUTAGE_BACKOFF_MAX_S = 10.0
-GAP_GRACE = edgestate.GAP_GRACE
 
 
 @dataclass
@@ -75,11 +74,37 @@ class IngestStats:
     outages: int = 0
 
 
+@dataclass(frozen=True)
+class StoredMessage:
+    """One ``edge_messages`` row: what the hub keeps of an edge's message and acknowledges."""
+
+    edge_id: str
+    msg_id: str
+    kind: str
+    seq: int
+    epoch: str
+    ts: datetime
+    received_at: datetime
+    payload: str
+
+    def values(self) -> dict[str, object]:
+        return {
+            "edge_id": self.edge_id,
+            "msg_id": self.msg_id,
+            "kind": self.kind,
+            "seq": self.seq,
+            "epoch": self.epoch,
+            "ts": self.ts,
+            "received_at": self.received_at,
+            "payload": self.payload,
+        }
+
+
 @dataclass
 class _Decoded:
     item: Incoming
     message: EdgeMessage | EdgeStatus
-    row: dict[str, object] | None  # the edge_messages row; None for a status
+    row: StoredMessage | None  # None for a status (not stored)
 
 
 class Ingestor:
@@ -243,7 +268,7 @@ class Ingestor:
         if not entries:
             return 0, []
         attempt = Outbound()
-        reused: list[dict[str, object]] = []
+        reused: list[StoredMessage] = []
         try:
             stored = self._commit(entries, attempt, reused)
         except Exception as exc:
@@ -257,9 +282,7 @@ class Ingestor:
             first, failed_first = self._store(entries[:half], out, now)
             second, failed_second = self._store(entries[half:], out, now)
             return first + second, failed_first + failed_second
-        out.to_workers.extend(attempt.to_workers)
-        out.to_edges.extend(attempt.to_edges)
-        out.notices.extend(attempt.notices)
+        out.extend(attempt)
         conflicts = {id(row) for row in reused}
         return stored, [
             (e, "id reused with other content; the first content is kept")
@@ -268,7 +291,7 @@ class Ingestor:
         ]
 
     def _after_commit(
-        self, batch: list[Incoming], rows: list[dict[str, object]], out: Outbound
+        self, batch: list[Incoming], rows: list[StoredMessage], out: Outbound
     ) -> None:
         """Acks and pushes: the commit is done, so a failure here only logs (the edge sends
         again and the hub answers the duplicate; a roster is re-sent by the duties)."""
@@ -281,9 +304,7 @@ class Ingestor:
         except Exception:
             _LOGGER.exception("publishing after the commit failed")
 
-    def _commit(
-        self, entries: list[_Decoded], out: Outbound, reused: list[dict[str, object]]
-    ) -> int:
+    def _commit(self, entries: list[_Decoded], out: Outbound, reused: list[StoredMessage]) -> int:
         """Store ``entries`` in one transaction; keys already stored with other content are
         added to ``reused`` (the first content stays)."""
         stored = 0
@@ -302,25 +323,25 @@ class Ingestor:
             # primary key follows each edge's sequence; messages the hub acts on (alerts,
             # confirmations, acks) go one by one, so the action runs only for a new row.
             existing = self._existing(conn, ordered)
-            run: list[dict[str, object]] = []
+            run: list[StoredMessage] = []
             passages: list[EdgeEvent] = []
             for row, message in ordered:
                 key = (message.edge_id, str(message.id))
                 if key in existing:
-                    if not hub_passages.same_content(existing[key], str(row["payload"])):
+                    if not hub_passages.same_content(existing[key], row.payload):
                         reused.append(row)
                     continue
                 if isinstance(message, EdgeEvent):
-                    existing[key] = str(row["payload"])
+                    existing[key] = row.payload
                     passages.append(message)
                     if self._passages.keep != "full":  # never stored: see hub.passages
-                        row = {**row, "payload": hub_passages.stripped(str(row["payload"]))}
+                        row = replace(row, payload=hub_passages.stripped(row.payload))
                     run.append(row)
                     continue
                 stored += self._flush(conn, insert, run, per_edge)
                 run = []
-                if conn.execute(insert, row).rowcount:
-                    existing[key] = str(row["payload"])
+                if conn.execute(insert, row.values()).rowcount:
+                    existing[key] = row.payload
                     stored += 1
                     per_edge[message.edge_id].append((message.seq, message.epoch or ""))
                     self._react(conn, message, out)
@@ -332,7 +353,7 @@ class Ingestor:
 
     @staticmethod
     def _existing(
-        conn: Connection, ordered: list[tuple[dict[str, object], EdgeMessage]]
+        conn: Connection, ordered: list[tuple[StoredMessage, EdgeMessage]]
     ) -> dict[tuple[str, str], str]:
         """The batch's (edge id, message id) keys stored already (redeliveries), with the
         stored payload: an edge re-sends byte for byte, so other content is a reused id."""
@@ -355,19 +376,17 @@ class Ingestor:
     def _flush(
         conn: Connection,
         insert: Insert,
-        run: list[dict[str, object]],
+        run: list[StoredMessage],
         per_edge: dict[str, list[tuple[int, str]]],
     ) -> int:
         if not run:
             return 0
         # ON CONFLICT DO NOTHING still guards a race with another hub process; a row that
         # process stored first is then counted here too, which only affects the statistics.
-        conn.execute(insert, run)
+        conn.execute(insert, [row.values() for row in run])
         for row in run:
-            per_edge[str(row["edge_id"])].append((int(str(row["seq"])), str(row["epoch"])))
+            per_edge[row.edge_id].append((row.seq, row.epoch))
         return len(run)
-
-    _advance_watermark = staticmethod(edgestate.advance_watermark)
 
     def _react(self, conn: Connection, message: EdgeMessage, out: Outbound) -> None:
         """What the hub does with a newly stored message, in the same transaction."""
@@ -398,13 +417,13 @@ class Ingestor:
             with self._engine.begin() as conn:
                 mark_sent(conn, rosters, datetime.now(UTC))
 
-    def _acknowledge(self, batch: list[Incoming], rows: list[dict[str, object]]) -> None:
+    def _acknowledge(self, batch: list[Incoming], rows: list[StoredMessage]) -> None:
         link = self.link
         if link is None:
             return
         per_edge: dict[str, dict[str, None]] = defaultdict(dict)
         for row in rows:
-            per_edge[str(row["edge_id"])][str(row["msg_id"])] = None
+            per_edge[row.edge_id][row.msg_id] = None
         self.stats.acked_deliveries += len(rows)
         for edge_id, unique in per_edge.items():
             ids = list(unique)
@@ -418,21 +437,19 @@ class Ingestor:
                 link.ack(item.mid, item.qos)
 
 
-def _row(
-    item: Incoming, message: EdgeMessage | EdgeStatus, now: datetime
-) -> dict[str, object] | None:
+def _row(item: Incoming, message: EdgeMessage | EdgeStatus, now: datetime) -> StoredMessage | None:
     if isinstance(message, EdgeStatus):
         return None
-    return {
-        "edge_id": message.edge_id,
-        "msg_id": str(message.id),
-        "kind": message.KIND,
-        "seq": message.seq,
-        "epoch": message.epoch or "",
-        "ts": message.ts,
-        "received_at": now,
-        "payload": item.payload.decode(),
-    }
+    return StoredMessage(
+        edge_id=message.edge_id,
+        msg_id=str(message.id),
+        kind=message.KIND,
+        seq=message.seq,
+        epoch=message.epoch or "",
+        ts=message.ts,
+        received_at=now,
+        payload=item.payload.decode(),
+    )
 
 
 def _decode_edge_message(item: Incoming) -> EdgeMessage | EdgeStatus:

@@ -1,4 +1,5 @@
-"""Request and response bodies of the hub's HTTP API (they make its OpenAPI document)."""
+"""The hub's typed views of its data: what the services return and take, and so the request
+and response bodies of the HTTP API (they make its OpenAPI document)."""
 
 from __future__ import annotations
 

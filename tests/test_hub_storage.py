@@ -96,7 +96,7 @@ def test_same_event_three_times_is_one_row_and_three_acks(
 def test_contiguous_watermark_waits_for_holes_then_steps_over_old_ones(database_url: str) -> None:
     from datetime import timedelta
 
-    from hub.ingest import GAP_GRACE, Ingestor
+    from hub.edgestate import GAP_GRACE, advance_watermark
     from hub.store.schema import edges
 
     engine = make_engine(DatabaseConfig(url=database_url))
@@ -117,7 +117,7 @@ def test_contiguous_watermark_waits_for_holes_then_steps_over_old_ones(database_
                         payload="{}",
                     )
                 )
-            Ingestor._advance_watermark(conn, "e1")
+            advance_watermark(conn, "e1")
             return int(conn.scalar(select(edges.c.contiguous_seq)) or 0)
 
     with engine.begin() as conn:
@@ -137,6 +137,6 @@ def test_contiguous_watermark_waits_for_holes_then_steps_over_old_ones(database_
             .where(edge_messages.c.seq == 9)
             .values(received_at=now - GAP_GRACE - timedelta(minutes=1))
         )
-        Ingestor._advance_watermark(conn, "e1")
+        advance_watermark(conn, "e1")
         assert conn.scalar(select(edges.c.contiguous_seq)) == 9
     engine.dispose()

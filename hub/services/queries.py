@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, or_, select
+from sqlalchemy import Connection, Row, ScalarSelect, Select, func, or_, select
 
 from hub import models
 from hub.auth import Principal, Role
@@ -130,7 +130,7 @@ def house(conn: Connection, p: Principal, house_id: str) -> models.House:
     return models.House.model_validate(row._mapping)
 
 
-def _face_consented() -> Any:
+def _face_consented() -> ScalarSelect[str]:
     return select(consents.c.resident_id).where(CURRENT_FACE_CONSENT).scalar_subquery()
 
 
@@ -162,14 +162,14 @@ def residents_query(p: Principal, house_id: str | None = None, q: str | None = N
     return query
 
 
-def resident_row(conn: Connection, p: Principal, resident_id: str) -> Any:
+def resident_row(conn: Connection, p: Principal, resident_id: str) -> Row[Any]:
     row = conn.execute(residents_query(p).where(residents.c.resident_id == resident_id)).first()
     if row is None:
         raise NotFound.of("resident", resident_id)
     return row
 
 
-def resident_out(row: Any) -> models.Resident:
+def resident_out(row: Row[Any]) -> models.Resident:
     return models.Resident(
         resident_id=row.resident_id,
         house_id=row.house_id,
@@ -302,7 +302,7 @@ def tasks_query(
     return query
 
 
-def task_out(row: Any) -> models.Task:
+def task_out(row: Row[Any]) -> models.Task:
     return models.Task(
         task_id=row.task_id,
         house_id=row.house_id,
@@ -416,7 +416,7 @@ def edges_query(p: Principal) -> Select[Any]:
     return query
 
 
-def edge_out(row: Any, now: datetime | None = None) -> models.Edge:
+def edge_out(row: Row[Any], now: datetime | None = None) -> models.Edge:
     now = now or datetime.now(UTC)
     last = None if row.last_status_at is None else as_utc(row.last_status_at)
     received = int(row.received or 0)
