@@ -16,7 +16,8 @@ from edge_agent.errors import PassageNotRecorded, PassageRefused
 from edge_agent.loops import BackgroundLoops
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.events import EventStore
-from gridgate_wire import CredentialKind, EdgeState
+from edge_agent.store.rows import Passage
+from gridgate_wire import CredentialKind, EdgeEvent, EdgeState
 from tests.edge_helpers import edge_config
 from tests.roster_builders import resident, roster
 from tests.test_edge_runtime import post
@@ -243,3 +244,31 @@ def test_actuators_come_from_the_registry_by_type() -> None:
     assert isinstance(create_actuator(RecordingConfig(), "north"), RecordingActuator)  # type: ignore[arg-type]
     with pytest.raises(UnknownPluginError, match="no door actuator plugin of type 'relay9'"):
         create_actuator(RecordingConfig(type="relay9"), "north")  # type: ignore[arg-type]
+
+
+class StuckDoor(Actuator):
+    def open(self, seconds: float) -> bool:
+        return False
+
+
+def test_a_door_that_fails_after_a_grant_is_recorded_as_a_denial(tmp_path: Path) -> None:
+    agent, _ = _agent(tmp_path)
+    agent.doors["north"] = StuckDoor()
+    seen: list[tuple[str, str, bool]] = []
+
+    class Watcher:
+        def admitted(self, passage: Passage, event: EdgeEvent, door_opened: bool) -> None:
+            seen.append((passage.decision.value, event.decision.value, door_opened))
+
+    agent.desk.observers.append(Watcher())
+    try:
+        event = agent.present_credential("north", CredentialKind.CARD, "card-1")
+        assert (event.decision, event.reason) == ("deny", "door actuator failed")
+        rows = agent.store.events_after(0)
+        assert [(r.decision, r.reason) for r in rows] == [
+            ("grant", "resident"),
+            ("deny", "door actuator failed"),
+        ]
+        assert seen == [("grant", "deny", False)]
+    finally:
+        agent.stop()

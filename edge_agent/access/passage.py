@@ -13,7 +13,9 @@
 4. A door that then fails to open is recorded as a second, denying event.
 
 Whatever grants a passage (the roster rule today; visitor passes, a duress PIN later) hands
-``admit`` a passage carrying that verdict; ``admit`` is the only code that opens a door.
+``admit`` a passage carrying that verdict; ``admit`` is the only code that opens a door. What
+must follow an admitted passage (door-state tracking, a silent duress alarm) subscribes as an
+:class:`AdmitObserver`; an observer that fails is logged and never changes the door's outcome.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from edge_agent.access.actuators import GateDoor
 from edge_agent.access.policy import AccessPolicy, method_of
@@ -73,6 +75,10 @@ class CredentialThrottle:
             self._seen[key].append(time.monotonic())
 
 
+class AdmitObserver(Protocol):
+    def admitted(self, passage: Passage, event: EdgeEvent, door_opened: bool) -> None: ...
+
+
 @dataclass
 class RecordAlarm:
     """The store's last write failure, cleared by the next successful write."""
@@ -101,6 +107,7 @@ class PassageDesk:
         self.throttle = throttle or CredentialThrottle()
         self.alarm: RecordAlarm | None = None
         self.unrecorded_openings = 0
+        self.observers: list[AdmitObserver] = []
 
     # ------------------------------------------------------------------ credentials
 
@@ -184,13 +191,22 @@ class PassageDesk:
                 opened,
             ) from exc
         self.alarm = None
-        if opens and not door.open():
+        opened = opens and door.open()
+        if opens and not opened:
             _LOGGER.error("gate %s: door actuator failed after a granted passage", door.gate)
             try:
-                return self._recorder.record(passage.denied(DOOR_FAILED))
+                event = self._recorder.record(passage.denied(DOOR_FAILED))
             except Exception as exc:  # noqa: BLE001 - the grant is recorded; alarm only
                 self._raise_alarm(exc)
+        self._tell_observers(passage, event, opened)
         return event
+
+    def _tell_observers(self, passage: Passage, event: EdgeEvent, opened: bool) -> None:
+        for observer in self.observers:
+            try:
+                observer.admitted(passage, event, opened)
+            except Exception:  # the door has done its part; an observer must not undo it
+                _LOGGER.exception("admit observer %r failed", observer)
 
     def _raise_alarm(self, exc: BaseException) -> None:
         if self.alarm is None:
