@@ -27,7 +27,8 @@ class FaultProxy:
         self._listener.listen(16)
         self.port = int(self._listener.getsockname()[1])
         self._stop = threading.Event()
-        self.connections = 0
+        self.connections = 0  # accepted and passed through to the broker
+        self.refused = 0  # closed at once because the link was cut
         threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
 
     def set(self, mode: Mode) -> None:
@@ -52,6 +53,7 @@ class FaultProxy:
                 return
             if self.mode is Mode.CUT:
                 _close(client)
+                self.refused += 1
                 continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)

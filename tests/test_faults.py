@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select
 
 from edge_agent.runtime import EdgeAgent
 from gridgate_core.mqtt import LinkSettings, MqttLink
@@ -89,14 +89,21 @@ def test_link_stalled_then_cut_through_a_fault_proxy(tmp_path: Path, own_broker:
         agent.link.wait_connected(10)
         writer = threading.Thread(target=burst, args=(agent, 600, 100, done), daemon=True)
         writer.start()
-        time.sleep(1.0)
+        wait_until(lambda: len(seqs_at_hub(hub.engine, edge_id)) >= 50, what="the burst flowing")
         proxy.set(Mode.STALL)  # frozen link: the edge keeps recording into its outbox
-        time.sleep(3.0)
+        stalled_at = len(seqs_at_hub(hub.engine, edge_id))
+        wait_until(lambda: agent.store.outbox_depth() >= 150, what="passages piling up unacked")
         proxy.set(Mode.PASS)
-        time.sleep(0.5)
+        wait_until(
+            lambda: len(seqs_at_hub(hub.engine, edge_id)) > stalled_at + 20,
+            what="the stalled link flowing again",
+        )
         proxy.set(Mode.CUT)  # the link drops; reconnects are refused for a while
-        time.sleep(2.0)
+        assert not done.is_set(), "the faults must fall inside the burst"
+        connections = agent.link.connection_count
+        wait_until(lambda: proxy.refused >= 2, what="the edge's reconnects refused")
         proxy.set(Mode.PASS)
+        wait_until(lambda: agent.link.connection_count > connections, what="the edge reconnected")
         assert done.wait(30)
         wait_until(lambda: len(seqs_at_hub(hub.engine, edge_id)) >= 600, timeout=60)
         wait_until(lambda: agent.store.outbox_depth() == 0, timeout=30)
@@ -122,9 +129,18 @@ def test_broker_killed_during_a_burst(tmp_path: Path, own_broker: Mosquitto) -> 
         agent.link.wait_connected(10)
         writer = threading.Thread(target=burst, args=(agent, 500, 150, done), daemon=True)
         writer.start()
-        time.sleep(1.0)
+        wait_until(lambda: len(seqs_at_hub(hub.engine, edge_id)) >= 50, what="the burst flowing")
         own_broker.kill()  # SIGKILL: in-flight messages die with it
-        time.sleep(1.5)
+        wait_until(
+            lambda: not agent.link.connected and not hub.link.connected,
+            what="both links noticing the broker is gone",
+        )
+        depth = agent.store.outbox_depth()
+        wait_until(
+            lambda: agent.store.outbox_depth() >= depth + 50,
+            what="passages recorded while the broker is down",
+        )
+        assert not done.is_set(), "the broker must die inside the burst"
         own_broker.start()
         assert done.wait(30)
         wait_until(lambda: in_seq_order(hub.engine, edge_id)[1] == 500, timeout=60)
@@ -161,14 +177,25 @@ def test_hub_process_killed_and_restarted(tmp_path: Path, own_broker: Mosquitto)
     done = threading.Event()
     try:
         agent.link.wait_connected(10)
-        wait_until(lambda: Path(f"{tmp_path}/hub.sqlite3").exists(), timeout=20)
+        wait_until(
+            lambda: inspect(engine).has_table("edge_messages"), timeout=20, what="hub migrated"
+        )
         writer = threading.Thread(target=burst, args=(agent, 500, 150, done), daemon=True)
         writer.start()
         for _ in range(2):
-            time.sleep(1.0)
+            stored = len(seqs_at_hub(engine, edge_id))
+            wait_until(
+                lambda: len(seqs_at_hub(engine, edge_id)) >= stored + 50,  # noqa: B023
+                timeout=60,
+                what="the hub process storing the burst",
+            )
             hub.send_signal(signal.SIGKILL)
             hub.wait()
-            time.sleep(0.5)
+            depth = agent.store.outbox_depth()
+            wait_until(
+                lambda: done.is_set() or agent.store.outbox_depth() >= depth + 20,  # noqa: B023
+                what="passages queued while the hub is down",
+            )
             hub = start_hub_process(config)
         assert done.wait(30)
         wait_until(lambda: in_seq_order(engine, edge_id)[1] == 500, timeout=90)
