@@ -24,6 +24,7 @@ from edge_agent.loops import BackgroundLoops
 from edge_agent.metrics import EdgeMetrics
 from edge_agent.store.events import EventStore
 from gridgate_core import __version__
+from gridgate_core.errors import GridgateError
 from gridgate_core.mqtt import LinkState, MqttLink
 from gridgate_wire import EdgeState, EdgeStatus, edge_topic, encode, new_fields
 from gridgate_wire.topics import Channel
@@ -123,6 +124,18 @@ class StatusReporter:
             if "disk budget" in warning:
                 _LOGGER.error("DISK BUDGET: %s", warning)
         self.link.publish(self.topic, encode(status), qos=1, retain=True)
+
+    def heartbeat_interval(self) -> float:
+        """Every ``status_interval_s`` while connected; soon after a (re)connection."""
+        connected = self.link is not None and self.link.connected
+        return self.config.status_interval_s if connected else 0.5
+
+    def heartbeat(self) -> None:
+        if self.link is not None and self.link.connected:
+            try:
+                self.publish()
+            except GridgateError:
+                _LOGGER.exception("status not published")
 
     def store_alarm(self) -> None:
         """The event store cannot write: tell the hub now, not at the next heartbeat."""

@@ -41,7 +41,6 @@ from edge_agent.sources import PassageSource, SourceContext
 from edge_agent.store.events import EventStore
 from edge_agent.store.roster import RosterStore
 from edge_agent.vision.engine import build_engine
-from gridgate_core.errors import GridgateError
 from gridgate_core.mqtt import LinkState, MqttLink, Will, settings_from_config
 from gridgate_core.secrets import read_secret
 from gridgate_wire import (
@@ -192,7 +191,7 @@ class EdgeAgent:
         self.publisher.start()
         self.status.started()
         self.loops.every("commands", lambda: 0.0, self.commands.handle_next)
-        self.loops.every("status", self._status_interval, self._heartbeat)
+        self.loops.every("status", self.status.heartbeat_interval, self.status.heartbeat)
         self.loops.every(
             "retention", lambda: self.config.retention.purge_interval_s, self.retention.purge
         )
@@ -239,16 +238,6 @@ class EdgeAgent:
         self.status.on_link_state(state)
         if state is LinkState.CONNECTED:
             self.publisher.notify()
-
-    def _status_interval(self) -> float:
-        return self.config.status_interval_s if self.link.connected else 0.5
-
-    def _heartbeat(self) -> None:
-        if self.link.connected:
-            try:
-                self.status.publish()
-            except GridgateError:
-                _LOGGER.exception("status not published")
 
     # ---------------------------------------------------------------- entry points
 

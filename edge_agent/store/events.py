@@ -33,7 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=EdgeMessage)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS events (
     quality REAL,
     decision TEXT NOT NULL,
     reason TEXT NOT NULL,
-    tailgating INTEGER NOT NULL
+    tailgating INTEGER NOT NULL,
+    pass_id TEXT
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (occurred_at);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -91,6 +92,7 @@ class EventStore:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(_SCHEMA)
+            EventStore._upgrade(db)
             # A UUID with dashes: text SQLite never mistakes for a number in this column.
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) "
@@ -102,6 +104,14 @@ class EventStore:
             db.close()
             raise
         return db
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection) -> None:
+        """Bring a store written by an older agent up to this schema, in place, keeping its rows."""
+        columns = {str(row[1]) for row in db.execute("PRAGMA table_info(events)")}
+        if "pass_id" not in columns:  # schema 1: before visitor passes
+            db.execute("ALTER TABLE events ADD COLUMN pass_id TEXT")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
     @staticmethod
     def _set_aside(path: Path, exc: sqlite3.DatabaseError) -> Path:
@@ -170,8 +180,8 @@ class EventStore:
     def _insert_event(self, event: EdgeEvent, stranger_id: str | None) -> None:
         self._db.execute(
             "INSERT INTO events (id, seq, occurred_at, gate, lane, direction, method, subject, "
-            "resident_id, stranger_id, house_id, score, quality, decision, reason, tailgating) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "resident_id, stranger_id, house_id, score, quality, decision, reason, tailgating, "
+            "pass_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 str(event.id),
                 event.seq,
@@ -189,6 +199,7 @@ class EventStore:
                 event.decision.value,
                 event.reason,
                 int(event.tailgating),
+                event.pass_id,
             ),
         )
 
@@ -208,7 +219,7 @@ class EventStore:
             try:
                 self._db.executemany(
                     f"INSERT INTO events ({EVENT_COLUMNS}) VALUES "  # noqa: S608 - constant
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [e.to_sql() for e in events],
                 )
                 top = max((e.seq for e in events), default=0)

@@ -29,6 +29,7 @@ class Passage:
     quality: float | None = None
     tailgating: bool = False
     stranger_id: str | None = None
+    pass_id: str | None = None
 
     @property
     def granted(self) -> bool:
@@ -56,6 +57,7 @@ class Passage:
                 "decision": self.decision,
                 "reason": self.reason,
                 "tailgating": self.tailgating,
+                "pass_id": self.pass_id,
             }
         )
 
@@ -80,12 +82,13 @@ class EventRow:
     decision: Decision
     reason: str
     tailgating: bool
+    pass_id: str | None = None  # the visitor pass a passage was granted or refused under
 
     @classmethod
     def from_sql(cls, row: tuple[object, ...]) -> EventRow:
         """A row of ``EVENT_COLUMNS`` as SQLite returns it."""
         (id_, seq, at, gate, lane, direction, method, subject, resident, stranger, house) = row[:11]
-        score, quality, decision, reason, tailgating = row[11:]
+        score, quality, decision, reason, tailgating, pass_id = row[11:]
         return cls(
             id=str(id_),
             seq=int(str(seq)),
@@ -103,6 +106,7 @@ class EventRow:
             decision=Decision(str(decision)),
             reason=str(reason),
             tailgating=bool(tailgating),
+            pass_id=None if pass_id is None else str(pass_id),
         )
 
     def to_sql(self) -> tuple[object, ...]:
@@ -123,12 +127,13 @@ class EventRow:
             str(self.decision),
             self.reason,
             int(self.tailgating),
+            self.pass_id,
         )
 
 
 EVENT_COLUMNS = (
     "id, seq, occurred_at, gate, lane, direction, method, subject, resident_id, stranger_id, "
-    "house_id, score, quality, decision, reason, tailgating"
+    "house_id, score, quality, decision, reason, tailgating, pass_id"
 )
 
 
