@@ -3,6 +3,7 @@ with no untranslated key, scope and CSRF hold on pages too."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from datetime import datetime, timedelta
@@ -473,3 +474,24 @@ def test_dashboard_filters_overdue_and_by_creation_date(engine: Any) -> None:
         assert fresh in recent
         assert late not in recent
         assert client.get("/dashboard", params={"since": "not-a-date"}).status_code == 200
+
+
+def _hub_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("hub.")}
+
+
+def test_adapters_sit_on_services_and_pages_never_import_the_api() -> None:
+    hub_root = Path(__file__).resolve().parent.parent / "hub"
+    for path in sorted((hub_root / "web").rglob("*.py")):
+        assert not any(m.startswith("hub.api") for m in _hub_imports(path)), path
+    for path in sorted((hub_root / "services").rglob("*.py")):
+        leaks = {m for m in _hub_imports(path) if m.startswith(("hub.api", "hub.web", "hub.app"))}
+        assert not leaks, (path, leaks)
