@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -112,8 +113,6 @@ def is_local_path(target: str) -> bool:
 async def unstorable_value(request: Request, exc: Exception) -> JSONResponse:
     """400, not 500, for a value the database cannot take (an integer beyond its column, NUL in
     PostgreSQL text) that a route's own validation let through; 409 for a conflicting write."""
-    from sqlalchemy.exc import IntegrityError
-
     if isinstance(exc, IntegrityError):
         return JSONResponse({"detail": "conflicts with what is stored"}, status_code=409)
     return JSONResponse({"detail": "a value is out of range or not storable"}, status_code=400)
