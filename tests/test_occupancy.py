@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from edge_agent.analysis.calendar import HolidayCalendar
 from edge_agent.analysis.occupancy import AnalyserConfig, OccupancyAnalyser
 from edge_agent.runtime import EdgeAgent
+from edge_agent.store.events import EventStore
 from edge_agent.store.roster import RosterStore
-from edge_agent.store.rows import EventRow
+from edge_agent.store.rows import EventRow, Passage
 from gridgate_devkit.sim.compound import SimConfig, simulate
 from gridgate_devkit.sim.conditions import field_conditions
 from gridgate_devkit.sim.scoring import run_scenario, score
@@ -305,3 +307,49 @@ def test_hub_quiet_windows_grow_with_repeated_false_alarms() -> None:
     assert capped.until - now == feedback.NO_CHANGE_CAP[AlertKind.WELFARE_CHECK]
     away = feedback.after_away("H1", None, now + timedelta(days=20), now)
     assert {q.kind for q in away} == set(feedback.ABSENCE_KINDS)
+
+
+def test_an_old_edge_store_gains_pass_id_in_place_and_visitor_passages_keep_it(
+    tmp_path: Path,
+) -> None:
+    """A store written before visitor passes opens with its rows; a visitor's pass id is kept."""
+    path = tmp_path / "events.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+        "CREATE TABLE events (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE,"
+        " occurred_at REAL NOT NULL, gate TEXT NOT NULL, lane INTEGER NOT NULL,"
+        " direction TEXT NOT NULL, method TEXT NOT NULL, subject TEXT NOT NULL,"
+        " resident_id TEXT, stranger_id TEXT, house_id TEXT, score REAL, quality REAL,"
+        " decision TEXT NOT NULL, reason TEXT NOT NULL, tailgating INTEGER NOT NULL);"
+        "INSERT INTO meta VALUES ('schema', 1), ('seq', 1), ('epoch', 'old-epoch');"
+        "INSERT INTO events VALUES ('e1', 1, 1000.0, 'north', 0, 'in', 'face', 'resident',"
+        " 'r1', NULL, 'h1', 0.9, 0.8, 'grant', '', 0);"
+    )
+    old.commit()
+    old.close()
+    store = EventStore(path, "edge-1")
+    try:
+        assert store.epoch == "old-epoch"
+        visitor = Passage(
+            occurred_at=datetime(2026, 3, 1, 19, tzinfo=UTC),
+            gate="north",
+            direction=PassageDirection.IN,
+            method=PassageMethod.PIN,
+            subject=SubjectKind.VISITOR,
+            decision=Decision.GRANT,
+            house_id="h1",
+            pass_id="p-visitor-1",
+        )
+        assert store.append_passage(visitor).pass_id == "p-visitor-1"
+        rows = store.events_after(0)
+        assert (rows[0].id, rows[0].pass_id) == ("e1", None)
+        assert rows[1].subject is SubjectKind.VISITOR
+        assert rows[1].pass_id == "p-visitor-1"
+    finally:
+        store.close()
+    again = EventStore(path, "edge-1")  # a second open finds nothing to upgrade
+    try:
+        assert [r.pass_id for r in again.events_after(0)] == [None, "p-visitor-1"]
+    finally:
+        again.close()
