@@ -49,14 +49,15 @@ def reassign(
     leader = conn.scalar(select(workers.c.leader).where(workers.c.worker_id == worker_id))
     if leader is None:
         raise Conflict(f"no worker {worker_id}")
-    state = TaskState.ASSIGNED.value if row.state != TaskState.VISITED.value else row.state
+    old = TaskState(row.state)
+    state = TaskState.ASSIGNED if old is not TaskState.VISITED else old
     conn.execute(
         update(tasks)
         .where(tasks.c.task_id == task_id)
         .values(
             worker_id=worker_id,
             assignee=(Assignee.GRID_LEADER if leader else Assignee.GRID_WORKER).value,
-            state=state,
+            state=state.value,
             revision=row.revision + 1,
         )
     )
@@ -64,7 +65,7 @@ def reassign(
         conn,
         task_id,
         actor,
-        row.state,
+        old,
         state,
         f"reassigned {row.worker_id} -> {worker_id}: {reason}",
     )

@@ -70,15 +70,20 @@ class Assignee(StrEnum):
 
 
 def _transition(
-    conn: Connection, task_id: str, actor: str, old: str | None, new: str, note: str = ""
+    conn: Connection,
+    task_id: str,
+    actor: str,
+    old: TaskState | None,
+    new: TaskState,
+    note: str = "",
 ) -> None:
     conn.execute(
         task_transitions.insert().values(
             task_id=task_id,
             at=datetime.now(UTC),
             actor=actor,
-            from_state=old,
-            to_state=new,
+            from_state=None if old is None else old.value,
+            to_state=new.value,
             note=note,
         )
     )
@@ -162,7 +167,7 @@ def _new_task(
             revision=1,
         )
     )
-    _transition(conn, task_id, actor, None, TaskState.CREATED.value, note)
+    _transition(conn, task_id, actor, None, TaskState.CREATED, note)
     if worker_id is not None:
         conn.execute(
             update(tasks)
@@ -173,8 +178,8 @@ def _new_task(
             conn,
             task_id,
             "system",
-            TaskState.CREATED.value,
-            TaskState.ASSIGNED.value,
+            TaskState.CREATED,
+            TaskState.ASSIGNED,
             f"{assignee.value} {worker_id}",
         )
     return task_id
@@ -238,7 +243,7 @@ def advance(
         .where(tasks.c.task_id == task_id)
         .values(state=new.value, open=still_open, revision=row.revision + 1)
     )
-    _transition(conn, task_id, actor, old.value, new.value, note)
+    _transition(conn, task_id, actor, old, new, note)
     _changed(conn, task_id, out)
 
 
@@ -368,8 +373,8 @@ def _nobody_home(
         conn,
         task_id,
         actor,
-        row.state,
-        row.state,
+        TaskState(row.state),
+        TaskState(row.state),
         f"{Outcome.NOBODY_HOME.value} {when.isoformat(timespec='minutes')}: {note}",
     )
     _changed(conn, task_id, out)
@@ -394,7 +399,8 @@ def _needs_help(
             revision=row.revision + 1,
         )
     )
-    _transition(conn, task_id, actor, row.state, row.state, f"{Outcome.NEEDS_HELP.value}: {note}")
+    state = TaskState(row.state)
+    _transition(conn, task_id, actor, state, state, f"{Outcome.NEEDS_HELP.value}: {note}")
     _changed(conn, task_id, out)
     return OutcomeResult()
 
@@ -430,7 +436,7 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
     """Open tasks past their due time move up: grid worker -> grid leader -> community centre."""
     moved = []
     overdue = conn.execute(
-        select(tasks.c.task_id, tasks.c.assignee, tasks.c.revision, houses.c.grid_id)
+        select(tasks.c.task_id, tasks.c.state, tasks.c.assignee, tasks.c.revision, houses.c.grid_id)
         .join(houses, houses.c.house_id == tasks.c.house_id)
         .where(
             tasks.c.open.is_(True),
@@ -460,8 +466,8 @@ def escalate_overdue(conn: Connection, now: datetime, out: Outbound) -> list[str
                 due_at=now + timedelta(days=1),
             )
         )
-        state = conn.scalar(select(tasks.c.state).where(tasks.c.task_id == row.task_id))
-        _transition(conn, row.task_id, "system", state, str(state), f"overdue: to {assignee.value}")
+        state = TaskState(row.state)  # escalation moves the task up, not on
+        _transition(conn, row.task_id, "system", state, state, f"overdue: to {assignee.value}")
         _changed(conn, row.task_id, out)
         moved.append(str(row.task_id))
     return moved
