@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hub.auth import Principal
 from hub.boundary import status_of
-from hub.errors import Detail, HubError
+from hub.errors import HubError
 from hub.web.i18n import Translator
 from hub.web.render import render, translator
 
@@ -23,7 +23,7 @@ _BY_STATUS = {
 }
 
 
-def error_text(t: Translator, status: int, detail: Detail | object) -> str:
+def error_text(t: Translator, status: int, detail: object) -> str:
     """A refusal in the user's language: by its code when it has one, else by status."""
     if isinstance(detail, dict) and detail.get("code"):
         return t("error." + str(detail["code"]))
@@ -55,7 +55,7 @@ def to_login(request: Request) -> Response:
 
 
 def error_page(
-    request: Request, user: Principal | None, status: int, detail: Detail | object
+    request: Request, user: Principal | None, status: int, detail: object
 ) -> Response:
     """The error page, with the menu when the user is logged in."""
     text = error_text(translator(request), status, detail)
