@@ -55,7 +55,8 @@ from hub.privacy import on_enrolment, on_erasure
 from hub.store.db import insert_ignoring_duplicates
 from hub.store.schema import edge_messages
 from hub.sync import mark_sent, on_roster_ack
-from hub.tasks import Outbound, on_alert
+from hub.tasks import on_alert
+from hub.uow import Outbound, unit_of_work
 
 _LOGGER = logging.getLogger(__name__)
 _OUTAGE_BACKOFF_MAX_S = 10.0
@@ -267,10 +268,9 @@ class Ingestor:
         alone and return it with the reason (everything else is committed)."""
         if not entries:
             return 0, []
-        attempt = Outbound()
         reused: list[StoredMessage] = []
         try:
-            stored = self._commit(entries, attempt, reused)
+            stored = self._commit(entries, out, reused)
         except Exception as exc:
             if deadletter.is_outage(exc):
                 raise
@@ -282,7 +282,6 @@ class Ingestor:
             first, failed_first = self._store(entries[:half], out, now)
             second, failed_second = self._store(entries[half:], out, now)
             return first + second, failed_first + failed_second
-        out.extend(attempt)
         conflicts = {id(row) for row in reused}
         return stored, [
             (e, "id reused with other content; the first content is kept")
@@ -305,14 +304,16 @@ class Ingestor:
             _LOGGER.exception("publishing after the commit failed")
 
     def _commit(self, entries: list[_Decoded], out: Outbound, reused: list[StoredMessage]) -> int:
-        """Store ``entries`` in one transaction; keys already stored with other content are
-        added to ``reused`` (the first content stays)."""
+        """Store ``entries`` in one unit of work, whose messages join ``out`` once it has
+        committed (published after the acks); keys already stored with other content are added
+        to ``reused`` (the first content stays)."""
         stored = 0
         rows = [e.row for e in entries if e.row is not None]
         messages = [e.message for e in entries if isinstance(e.message, EdgeMessage)]
         statuses = [e.message for e in entries if isinstance(e.message, EdgeStatus)]
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
-        with self._engine.begin() as conn:
+        with unit_of_work(self._engine, out.extend) as work:
+            conn = work.conn
             per_edge: dict[str, list[tuple[int, str]]] = defaultdict(list)
             # Within a batch, each edge's messages are stored in sequence order: after a broker
             # restart a redelivered message and the edge's re-send can arrive swapped.
@@ -344,7 +345,7 @@ class Ingestor:
                     existing[key] = row.payload
                     stored += 1
                     per_edge[message.edge_id].append((message.seq, message.epoch or ""))
-                    self._react(conn, message, out)
+                    self._react(conn, message, work.outbound)
             stored += self._flush(conn, insert, run, per_edge)
             edgestate.record(conn, per_edge, statuses)
             if self._passages.keep == "daily_counts":
