@@ -208,6 +208,10 @@ class AlertEvidence(BaseModel):
     context: Annotated[list[AlertContext], Field(max_length=16)] = []
     advice: AlertAdvice = AlertAdvice.VISIT
     note: Annotated[str, Field(max_length=500)] = ""
+    pass_id: Id | None = Field(
+        default=None,
+        description="The visitor pass a new occupant holds (the hub has the holder's name).",
+    )
 
 
 class EdgeAlert(EdgeMessage):

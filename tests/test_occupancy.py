@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from edge_agent.analysis.calendar import HolidayCalendar
-from edge_agent.analysis.occupancy import AnalyserConfig, OccupancyAnalyser
+from edge_agent.analysis.occupancy import Alert, AnalyserConfig, OccupancyAnalyser
+from edge_agent.analysis.visitors import PassWindow
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.events import EventStore
 from edge_agent.store.roster import RosterStore
@@ -22,8 +24,10 @@ from gridgate_wire import (
     AlertKind,
     AlertSuppression,
     Decision,
+    EdgeAlert,
     PassageDirection,
     PassageMethod,
+    PassKind,
     SubjectKind,
     SuppressionReason,
     new_fields,
@@ -353,3 +357,157 @@ def test_an_old_edge_store_gains_pass_id_in_place_and_visitor_passages_keep_it(
         assert [r.pass_id for r in again.events_after(0)] == [None, "p-visitor-1"]
     finally:
         again.close()
+
+
+# ---------------------------------------------------------------- visitor passes
+
+VISITOR, STRANGER = SubjectKind.VISITOR, SubjectKind.STRANGER
+
+
+class _Gate:
+    """Passages of one compound in UTC, numbered in order (a pass holder's and their hosts')."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.rows: list[EventRow] = []
+
+    def at(self, day: int, hour: float) -> float:
+        return self.start + day * 86400 + hour * 3600
+
+    def add(self, t: float, subject: SubjectKind, direction: PassageDirection, **kw: str) -> None:
+        self.rows.append(
+            EventRow(
+                id=f"v{len(self.rows)}",
+                seq=0,
+                occurred_at=t,
+                gate="north",
+                lane=0,
+                direction=direction,
+                method=PassageMethod.PIN if subject is VISITOR else PassageMethod.FACE,
+                subject=subject,
+                resident_id=kw.get("resident"),
+                stranger_id=kw.get("stranger"),
+                house_id=kw.get("house"),
+                score=None,
+                quality=None,
+                decision=Decision.DENY if subject is STRANGER else Decision.GRANT,
+                reason="",
+                tailgating=False,
+                pass_id=kw.get("pass_id"),
+            )
+        )
+
+    def comes_in(self, t: float, face: str, pass_id: str | None, house: str = "H1") -> None:
+        """In through the gate: the pass at the reader (if any), the face at the camera."""
+        if pass_id is not None:
+            self.add(t, VISITOR, IN, pass_id=pass_id, house=house)
+        self.add(t + 3, STRANGER, IN, stranger=face)
+
+    def hosts(self, days: range, resident: str = "R1") -> None:
+        for day in days:
+            self.add(self.at(day, 7.5), RESIDENT, OUT, resident=resident)
+            self.add(self.at(day, 18.5), RESIDENT, IN, resident=resident)
+
+    def ordered(self) -> list[EventRow]:
+        rows = sorted(self.rows, key=lambda e: e.occurred_at)
+        return [replace(e, seq=i + 1) for i, e in enumerate(rows)]
+
+
+def _pass(pass_id: str, start: float, days: float, kind: PassKind = PassKind.VISITOR) -> PassWindow:
+    return PassWindow(pass_id, "H1", kind, start, start + days * 86400)
+
+
+def _analyse(gate: _Gate, days: int, passes: list[PassWindow]) -> list[Alert]:
+    analyser = OccupancyAnalyser(AnalyserConfig(timezone="UTC"))
+    analyser.sync_roster([("R1", "H1", False), ("R2", "H2", False)])
+    analyser.sync_passes(passes)
+    rows = gate.ordered()
+    alerts: list[Alert] = []
+    for day in range(1, days + 1):
+        now = gate.at(day, 0)
+        analyser.process([e for e in rows if now - 86400 < e.occurred_at <= now])
+        alerts += analyser.tick(now)
+    return alerts
+
+
+def _guest_nights(gate: _Gate, days: range, face: str, pass_id: str | None, until: int) -> None:
+    """In every evening (the pass at the reader while it lasts), out with the host every morning."""
+    for day in days:
+        gate.comes_in(gate.at(day, 19), face, pass_id if day < until else None)
+        gate.add(gate.at(day + 1, 7.5) + 5, STRANGER, OUT, stranger=face)
+
+
+def test_a_long_stay_guest_registered_with_a_pass_is_not_a_new_occupant() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    gate = _Gate(start)
+    gate.hosts(range(40))
+    _guest_nights(gate, range(5, 30), "S-guest", "P-guest", until=30)
+    alerts = _analyse(gate, 40, [_pass("P-guest", gate.at(5, 12), 26)])
+    assert [a for a in alerts if a.kind is AlertKind.NEW_OCCUPANT] == []
+    # The same stay with no pass at all: the stranger who sleeps at H1 is raised.
+    control = _Gate(start)
+    control.hosts(range(40))
+    _guest_nights(control, range(5, 30), "S-guest", None, until=30)
+    raised = [a for a in _analyse(control, 40, []) if a.kind is AlertKind.NEW_OCCUPANT]
+    assert [(a.subject, a.house_id) for a in raised] == [("S-guest", "H1")]
+
+
+def test_a_pass_holder_who_sleeps_there_past_the_pass_is_a_new_occupant() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    gate = _Gate(start)
+    gate.hosts(range(50))
+    _guest_nights(gate, range(5, 50), "S-mover", "P-mover", until=15)
+    alerts = [
+        a
+        for a in _analyse(gate, 50, [_pass("P-mover", gate.at(5, 12), 10)])
+        if a.kind is AlertKind.NEW_OCCUPANT
+    ]
+    assert [(a.subject, a.house_id) for a in alerts] == [("P-mover", "H1")]
+    alert = alerts[0]
+    assert alert.evidence.pass_id == "P-mover"
+    assert "P-mover" in alert.evidence.note
+    assert "(visitor)" in alert.evidence.note
+    assert alert.evidence.nights >= 17  # most of the 28 nights
+    assert alert.detected_at < datetime.fromtimestamp(gate.at(25, 1), UTC)
+    # It goes to the hub: the wire evidence carries the pass.
+    EdgeAlert.model_validate(
+        {
+            **new_fields(),
+            "edge_id": "edge-1",
+            "seq": 1,
+            "kind": alert.kind,
+            "compound_id": "c1",
+            "house_id": alert.house_id,
+            "detected_at": alert.detected_at,
+            "confidence": alert.confidence,
+            "evidence": alert.evidence,
+        }
+    )
+
+
+def test_a_carer_on_schedule_and_day_visitors_never_raise_a_new_occupant() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()  # a Monday
+    gate = _Gate(start)
+    gate.hosts(range(60))
+    for day in range(60):
+        if day % 7 < 5:  # weekdays 08:00-18:00
+            gate.comes_in(gate.at(day, 8.2), "S-carer", "P-carer")
+            gate.add(gate.at(day, 17.8), STRANGER, OUT, stranger="S-carer")
+        if day % 3 == 0:  # a day visitor, a new pass and face each time
+            gate.comes_in(gate.at(day, 14), f"S-day{day}", f"P-day{day}")
+            gate.add(gate.at(day, 16), STRANGER, OUT, stranger=f"S-day{day}")
+    passes = [_pass("P-carer", start, 365, PassKind.CARER)]
+    passes += [_pass(f"P-day{d}", gate.at(d, 0), 1) for d in range(0, 60, 3)]
+    assert [a for a in _analyse(gate, 60, passes) if a.kind is AlertKind.NEW_OCCUPANT] == []
+
+
+def test_nights_under_a_carer_pass_are_not_a_registered_stay() -> None:
+    """A live-in helper on a carer's pass sleeps there: that is an occupant to register."""
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    gate = _Gate(start)
+    gate.hosts(range(40))
+    _guest_nights(gate, range(2, 40), "S-helper", "P-helper", until=40)
+    passes = [_pass("P-helper", start, 365, PassKind.DOMESTIC_HELPER)]
+    raised = [a for a in _analyse(gate, 40, passes) if a.kind is AlertKind.NEW_OCCUPANT]
+    assert [(a.subject, a.evidence.pass_id) for a in raised] == [("P-helper", "P-helper")]
+    assert "(domestic_helper)" in raised[0].evidence.note

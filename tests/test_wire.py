@@ -245,3 +245,14 @@ def test_edge_pass_rules_and_secrets() -> None:
     assert parse_qr_payload(qr_payload("P-1", token)) == ("P-1", token)
     for other in ("P-1", "GGP/P-1/short", "GGP//abcdefghijklmnop", "GGP/P 1/abcdefghijklmnop"):
         assert parse_qr_payload(other) is None
+
+
+def test_alert_evidence_may_name_the_visitor_pass() -> None:
+    from gridgate_wire import AlertEvidence, EdgeAlert
+
+    raw = next(e for e in doc_examples() if e["type"] == "edge_alert")
+    assert decode(json.dumps(raw).encode(), EdgeAlert).evidence.pass_id is None  # optional
+    raw["evidence"] = {**raw["evidence"], "pass_id": "P-0142"}
+    assert decode(json.dumps(raw).encode(), EdgeAlert).evidence.pass_id == "P-0142"
+    with pytest.raises(ValueError, match="pass_id"):
+        AlertEvidence.model_validate({"pass_id": "not an id"})

@@ -120,6 +120,44 @@ class AnalyserConfig(StrictModel):
             "unrecognised (mask, cap): no new-occupant alert."
         ),
     )
+    pass_window_days: int = Field(
+        default=28,
+        ge=7,
+        description=(
+            "A visitor-pass holder's nights are counted over this many days (rolling). The "
+            "longest guest stay the field profile knows is four weeks."
+        ),
+    )
+    pass_night_share: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description=(
+            "'Most nights': a pass holder who stayed at least this share of the window's "
+            "nights lives here (17 of 28 by default). Lower: sooner alerts, and guests who come "
+            "and go become visits; higher: later, and a mover who sleeps elsewhere now and "
+            "then is missed."
+        ),
+    )
+    pass_registered_stay_days: float = Field(
+        default=30,
+        ge=0,
+        description=(
+            "A visitor pass registers a stay up to this long (the hub issues visitor passes of "
+            "at most 30 days): nights inside its window are a stay the centre knows of, not an "
+            "unregistered occupant; min_nights after the pass ended (or nights under a longer "
+            "pass, or under a carer's or domestic helper's) are. 0: no pass registers a stay."
+        ),
+    )
+    pass_link_co_passages: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "A stranger id that came in with one pass this often (same gate and direction "
+            "within co_passage_s), on at least half of its entries, is that pass's holder: no "
+            "stranger evidence, and its passages count for the pass."
+        ),
+    )
     welfare_hours: float = Field(
         default=48, gt=0, description="Fewest recorded hours unseen before a welfare check."
     )

@@ -71,8 +71,14 @@ def new_occupant_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
         for sid, state in an.strangers.ids.items()
         if (AlertKind.NEW_OCCUPANT.value, sid) in an.alerted
     ]
+    # Faces of pass holders (and the other half of such a face) are guests the centre knows of.
+    holder_halves = [
+        (state.days, state.night_half(), an.passes.houses.get(state.holder))
+        for state in an.strangers.ids.values()
+        if state.holder is not None
+    ]
     for root in list(an.strangers.ids):
-        if root in an.shadows:
+        if root in an.shadows or an.strangers.ids[root].holder is not None:
             continue
         person = an.strangers.person(root, today - c.window_days)
         if len(person.days) < c.new_occupant_days or person.nights < c.min_nights:
@@ -90,6 +96,13 @@ def new_occupant_alerts(an: OccupancyAnalyser, moment: float) -> list[Alert]:
             for days, night_half, other_house in alerted_halves
         ):
             continue  # the other half of a face whose first half already alerted
+        if (person.day_only or person.night_only) and any(
+            night_half == person.day_only
+            and house in (None, holder_house)
+            and len(person.days & days) >= 0.5 * len(person.days)
+            for days, night_half, holder_house in holder_halves
+        ):
+            continue  # the other half of a pass holder's face
         shadow = shadow_of(an, person.recent, house)
         if shadow is not None:
             an.shadows[root] = shadow

@@ -16,7 +16,9 @@ tick. The analyser reasons the way a grid worker would (docs/OCCUPANCY.md):
 - **welfare**: each care recipient's own activity sets the wait; the last direction says whether
   to hurry (went in, never came out) or to call the family first (went out);
 - **strangers**: ids linked across day/night splits, a resident in a mask recognised as such
-  (:mod:`edge_agent.analysis.strangers`), and an occupant must have stayed nights for a week.
+  (:mod:`edge_agent.analysis.strangers`), and an occupant must have stayed nights for a week;
+- **visitor passes**: a pass holder's face is no stranger evidence, and a holder who sleeps here
+  most nights beyond what the pass registered is a new occupant (:mod:`.visitors`).
 
 Each alert is raised once per subject until the subject is seen again, never while the hub keeps
 it quiet (a visit's outcome or an away report), and again when that quiet window has passed and
@@ -42,6 +44,13 @@ from edge_agent.analysis.evidence import absence_alert
 from edge_agent.analysis.newcomers import new_occupant_alerts
 from edge_agent.analysis.presence import Absence, Resident
 from edge_agent.analysis.strangers import StrangerTracker
+from edge_agent.analysis.visitors import (
+    PassHolders,
+    PassWindow,
+    fold_stranger,
+    fold_visitor,
+    pass_holder_alerts,
+)
 from edge_agent.analysis.welfare import welfare_alerts
 from edge_agent.store.rows import EventRow
 from gridgate_wire import AlertContext, AlertKind, PassageDirection, SubjectKind
@@ -66,6 +75,7 @@ class OccupancyAnalyser:
         self.strangers = StrangerTracker(
             self.config.evening_from_hour, self.config.morning_until_hour
         )
+        self.passes = PassHolders(self.config.evening_from_hour, self.config.morning_until_hour)
         self.suppressed = suppressed
         self.last_seq = 0
         self.residents: dict[str, Resident] = {}
@@ -73,6 +83,7 @@ class OccupancyAnalyser:
         # (time, gate, direction, house id / stranger id) of the last co_passage_s seconds
         self._recent_residents: deque[tuple[float, str, PassageDirection, str]] = deque()
         self._recent_strangers: deque[tuple[float, str, PassageDirection, str]] = deque()
+        self.recent_visitors: deque[tuple[float, str, PassageDirection, str]] = deque()  # pass id
         self.alerted: dict[tuple[str, str], float] = {}
         self.qualified: dict[str, float] = {}
         self.shadows: dict[str, str] = {}  # stranger -> the resident it really is
@@ -100,6 +111,10 @@ class OccupancyAnalyser:
             self.houses[self.residents.pop(gone).house_id].discard(gone)
         self.care = [r for r, state in self.residents.items() if state.care]
 
+    def sync_passes(self, passes: Iterable[PassWindow]) -> None:
+        """The edge's visitor passes (host house, kind, window): which stays are registered."""
+        self.passes.sync(passes)
+
     # ------------------------------------------------------------------ events
 
     def local_day(self, t: float) -> int:
@@ -120,7 +135,7 @@ class OccupancyAnalyser:
             if self.first_day is None:
                 self.first_day = self.local_day(t)
             self.coverage.observe(t, e.gate)
-            for recent in (self._recent_residents, self._recent_strangers):
+            for recent in (self._recent_residents, self._recent_strangers, self.recent_visitors):
                 while recent and t - recent[0][0] > window:
                     recent.popleft()
             if e.subject is SubjectKind.RESIDENT and e.resident_id in self.residents:
@@ -143,6 +158,9 @@ class OccupancyAnalyser:
                     if gate == e.gate and direction is e.direction:
                         state.co[house] += 1
                 self._recent_strangers.append((t, e.gate, e.direction, sid))
+                fold_stranger(self, sid, state, e, t)
+            elif e.subject is SubjectKind.VISITOR and e.pass_id:
+                fold_visitor(self, e, t, self._recent_strangers)
         return count
 
     def _resident_seen(self, resident_id: str, e: EventRow, t: float) -> None:
@@ -457,7 +475,7 @@ class OccupancyAnalyser:
         return welfare_alerts(self, moment)
 
     def _new_occupants(self, moment: float) -> list[Alert]:
-        return new_occupant_alerts(self, moment)
+        return new_occupant_alerts(self, moment) + pass_holder_alerts(self, moment)
 
     def _forget(self, moment: float) -> None:
         c = self.config
@@ -467,4 +485,6 @@ class OccupancyAnalyser:
             self.qualified.pop(sid, None)
             self.shadows.pop(sid, None)
             self.occupant_house.pop(sid, None)
+        for pass_id in self.passes.forget_before(moment - (c.pass_window_days + 1) * DAY):
+            self.alerted.pop((AlertKind.NEW_OCCUPANT.value, pass_id), None)
         self.coverage.forget_before(moment - (c.baseline_days + 120) * DAY)

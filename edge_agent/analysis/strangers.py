@@ -30,7 +30,10 @@ class StrangerId:
     days: set[int] = field(default_factory=set)
     nights: set[int] = field(default_factory=set)
     co: Counter[str] = field(default_factory=Counter)
+    passes: Counter[str] = field(default_factory=Counter)  # pass id -> entries together with it
     passages: int = 0
+    entries: int = 0  # passages coming in
+    holder: str | None = None  # the visitor pass this face came in with (kept once linked)
     recent: deque[tuple[float, PassageDirection]] = field(default_factory=lambda: deque(maxlen=80))
     last_direction: PassageDirection | None = None
     last_time: float = 0.0
@@ -85,6 +88,7 @@ class StrangerTracker:
         state.last_direction, state.last_time, state.last_day = direction, t, day
         state.last_seen = max(state.last_seen, t)
         state.passages += 1
+        state.entries += direction is PassageDirection.IN
         state.recent.append((t, direction))
         return state
 
