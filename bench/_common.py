@@ -19,25 +19,18 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from edge_agent.vision.config import EngineConfig  # noqa: E402
-from gridgate_devkit.presets import PRESETS, preset_config  # noqa: E402
+from gridgate_devkit.presets import PRESETS  # noqa: E402
 
 DEFAULT_DATASET = (
     Path(os.environ.get("GRIDGATE_SHARED", REPO.parent / "shared")) / "datasets/lfw-dev"
 )
 DEFAULT_MODELS = Path(os.environ.get("GRIDGATE_MODELS", REPO / "models"))
 
-ENGINES = PRESETS
-
-
-def engine_config(name: str, models_dir: Path) -> EngineConfig:
-    return preset_config(name, models_dir)
-
 
 def dataset_arguments(parser: argparse.ArgumentParser, cache: bool = True) -> None:
     """--dataset, --engine, --models-dir, (--cache-dir), --json: what every face bench takes."""
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
+    parser.add_argument("--engine", action="append", choices=sorted(PRESETS))
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
     if cache:
         parser.add_argument("--cache-dir", type=Path, default=None, help="reuse embeddings here")

@@ -14,13 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from _common import (
-    dataset_arguments,
-    dataset_missing,
-    emit,
-    engine_config,
-    stamp,
-)
+from _common import dataset_arguments, dataset_missing, emit, stamp
 
 from gridgate_devkit.evaluation import (
     accept_threshold,
@@ -29,12 +23,13 @@ from gridgate_devkit.evaluation import (
     open_set_scores,
     tar_at_far,
 )
+from gridgate_devkit.presets import preset_config
 
 
 def measure(
     name: str, dataset: Path, models: Path, cache: Path | None, processes: int
 ) -> dict[str, Any]:
-    data = embed_dataset(dataset, engine_config(name, models), processes, cache)
+    data = embed_dataset(dataset, preset_config(name, models), processes, cache)
     single = open_set_scores(data)
     fused = open_set_scores(data, fuse=3)
     return {

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from _common import REPO, dataset_arguments, dataset_missing, emit, engine_config, stamp
+from _common import REPO, dataset_arguments, dataset_missing, emit, stamp
 
 from edge_agent.gallery.calibration import (
     Comparisons,
@@ -33,6 +33,7 @@ from edge_agent.gallery.calibration import (
 from edge_agent.gallery.thresholds import fpir_of, p_at
 from edge_agent.vision.models import ImpostorCurve, load_manifest
 from gridgate_devkit.evaluation import calibrate, embed_dataset, open_set_rates, open_set_scores
+from gridgate_devkit.presets import preset_config
 
 MANIFEST = REPO / "models" / "manifest.yaml"
 SIZES = [50, 100, 300, 1000, 2500, 5000, 10000]
@@ -98,7 +99,7 @@ def main() -> int:
         return 2
     rows = []
     for name in args.engine or ["default"]:
-        config = engine_config(name, args.models_dir)
+        config = preset_config(name, args.models_dir)
         data = embed_dataset(args.dataset, config, 2, args.cache_dir)
         scores = open_set_scores(data)
         exact, margin = calibrate(scores, args.fpir)

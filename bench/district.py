@@ -154,8 +154,8 @@ def _explain(url: str, out: Path) -> None:
     joined, ordered residents query, on every page) and as it is (a count capped at 10,001)."""
     from sqlalchemy import create_engine, func, select, text
 
-    from hub.api import queries
     from hub.auth import Principal, Role
+    from hub.services import queries
 
     admin = Principal("b", "b", Role.ADMIN, None, None, None, None)
     query = queries.residents_query(admin)
@@ -213,7 +213,7 @@ async def _measure(
 ) -> dict[str, Any]:
     import httpx2 as httpx
 
-    from hub.api.context import SESSION_COOKIE
+    from hub.request_context import SESSION_COOKIE
 
     limits = httpx.Limits(max_connections=streams + 20, max_keepalive_connections=streams + 20)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
@@ -311,7 +311,7 @@ async def _measure(
 
 async def _during_import(client: Any, tokens: dict[str, str], scale: dict[str, int]) -> Any:
     """A residents import through the API while a grid worker keeps reading its first page."""
-    from hub.api.context import SESSION_COOKIE
+    from hub.request_context import SESSION_COOKIE
 
     rows = max(1000, scale["admin"] // 5)
     houses = scale["houses"]
@@ -350,7 +350,7 @@ def _p95(times: list[float]) -> float:
 
 
 def _cursor(value: str) -> str:
-    from hub.api.queries import encode_cursor
+    from hub.services.queries import encode_cursor
 
     return encode_cursor(value)
 

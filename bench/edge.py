@@ -23,7 +23,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, stamp
+from _common import DEFAULT_DATASET, DEFAULT_MODELS, emit, stamp
 
 from edge_agent.config import EdgeConfig
 from edge_agent.gallery.crypto import generate_key
@@ -224,7 +224,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
-    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
+    parser.add_argument("--engine", action="append", choices=sorted(PRESETS))
     parser.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=30.0)

@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import dlib
 import numpy as np
-from _common import DEFAULT_DATASET, DEFAULT_MODELS, ENGINES, emit, engine_config, stamp
+from _common import DEFAULT_DATASET, DEFAULT_MODELS, emit, stamp
 
 from edge_agent.gallery.thresholds import accept_for
 from edge_agent.vision import build_engine
@@ -33,6 +33,7 @@ from edge_agent.vision.models import load_manifest, locate
 from edge_agent.vision.pipeline import FacePipeline
 from edge_agent.vision.types import Frame, read_image
 from gridgate_devkit.evaluation import list_dataset, subject_face
+from gridgate_devkit.presets import PRESETS, preset_config
 from gridgate_devkit.sim.gateclip import plan_clip, render
 
 
@@ -121,7 +122,7 @@ class NaiveLoop:
 
 
 def run_clip(args: argparse.Namespace, engine_name: str) -> dict[str, Any]:
-    engine = build_engine(engine_config(engine_name, args.models_dir))
+    engine = build_engine(preset_config(engine_name, args.models_dir))
     clip_people, enrol = pick_people(args.dataset, args.people, args.seed)
     plan = plan_clip(clip_people, seed=args.seed)
     frames = list(render(plan, seed=args.seed))
@@ -159,7 +160,7 @@ def run_clip(args: argparse.Namespace, engine_name: str) -> dict[str, Any]:
     if args.naive:
         naive = NaiveLoop()
         dlib_gallery, dlib_names = gallery_for(
-            build_engine(engine_config("dlib", args.models_dir)), enrol
+            build_engine(preset_config("dlib", args.models_dir)), enrol
         )
         dlib_threshold = args.naive_threshold
         naive_frames = frames[: args.naive_frames] if args.naive_frames else frames
@@ -189,7 +190,7 @@ def run_clip(args: argparse.Namespace, engine_name: str) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--engine", action="append", choices=sorted(ENGINES))
+    parser.add_argument("--engine", action="append", choices=sorted(PRESETS))
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
     parser.add_argument("--people", type=int, default=12, help="passages in the clip")
     parser.add_argument("--seed", type=int, default=0)
@@ -209,7 +210,7 @@ def main() -> int:
     rows = []
     sample = read_image(list_dataset(args.dataset)[0][1])
     for name in args.engine or ["default", "onnx"]:
-        engine = build_engine(engine_config(name, args.models_dir))
+        engine = build_engine(preset_config(name, args.models_dir))
         row = {"engine": name, "stages_ms": stage_times(engine, sample, args.repeat)}
         row.update(run_clip(args, name))
         rows.append(row)

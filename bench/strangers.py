@@ -16,17 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from _common import (
-    dataset_arguments,
-    dataset_missing,
-    emit,
-    engine_config,
-    stamp,
-)
+from _common import dataset_arguments, dataset_missing, emit, stamp
 
 from edge_agent.gallery.strangers import StrangerStore
 from edge_agent.vision import build_engine
 from gridgate_devkit.evaluation import EmbeddedSet, embed_dataset
+from gridgate_devkit.presets import preset_config
 
 
 def cluster_quality(data: EmbeddedSet, join: float, seed: int = 0) -> dict[str, Any]:
@@ -65,7 +60,7 @@ def main() -> int:
         return 2
     rows = []
     for name in args.engine or ["default", "onnx"]:
-        config = engine_config(name, args.models_dir)
+        config = preset_config(name, args.models_dir)
         thresholds = build_engine(config).embedder.thresholds
         accept = thresholds.accept if thresholds else 0.5
         data = embed_dataset(args.dataset, config, 2, args.cache_dir)

@@ -12,6 +12,7 @@ out (Ctrl-C, SIGTERM, SIGHUP, a closed pipe such as `make demo | tee log`) stops
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -156,6 +157,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def hub_cli(argv: list[str], quiet: bool = False) -> None:
+    """``gridgate-hub ARGV``, the hub's own CLI, run in this process: one start-up for the whole
+    registry instead of one interpreter (and its imports) per command."""
+    from hub.cli import main as hub_main
+
+    errors = io.StringIO()
+    os.environ["GRIDGATE_NEW_PASSWORD"] = DEMO_PASSWORD  # what `user add` reads
+    try:
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(errors) if quiet else contextlib.nullcontext(),
+        ):
+            code = hub_main(argv)
+    finally:
+        del os.environ["GRIDGATE_NEW_PASSWORD"]
+    if code:
+        raise RuntimeError(f"gridgate-hub {' '.join(argv)} exited {code}: {errors.getvalue()}")
+
+
 def seed_registry(
     workdir: Path, hub_cfg: Path, edge_cfg: Path, extra: dict[str, list[str]]
 ) -> list[str]:
@@ -197,28 +217,15 @@ def seed_registry(
     }
     for kind, rows in extra.items():
         csvs[kind] = csvs[kind] + rows
-    env = {**os.environ, "GRIDGATE_NEW_PASSWORD": DEMO_PASSWORD}
     for kind, lines in csvs.items():
         path = workdir / f"{kind}.csv"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        subprocess.run(
-            [sys.executable, "-m", "hub", "import", "--config", str(hub_cfg), kind, str(path)],
-            check=True,
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        hub_cli(["import", "--config", str(hub_cfg), kind, str(path)])
     for args in (
         ["centre", "--role", "community_admin", "--area", "C"],
         ["worker", "--role", "grid_worker", "--worker", f"W-{buildings[0]}"],
     ):
-        subprocess.run(
-            [sys.executable, "-m", "hub", "user", "add", "--config", str(hub_cfg), *args],
-            check=True,
-            cwd=REPO,
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
+        hub_cli(["user", "add", "--config", str(hub_cfg), *args], quiet=True)
     print(
         f"[demo] hub registry: 1 community, {len(buildings)} grids, {len(sim.houses)} houses, "
         f"{len(sim.residents)} residents, {2 * len(buildings)} workers",

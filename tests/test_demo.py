@@ -53,7 +53,8 @@ def test_demo_closes_the_loop(tmp_path: Path) -> None:
     """Alerts become tasks, pushes reach the phones, outcomes go back to the edge as roster
     updates that the edge acknowledges; everything exits 0."""
     result = subprocess.run(
-        [sys.executable, "scripts/demo.py", "--workdir", str(tmp_path / "d")],
+        # --duration 1: the pages stay up one second after the replay (a person would browse)
+        [sys.executable, "scripts/demo.py", "--duration", "1", "--workdir", str(tmp_path / "d")],
         cwd=REPO,
         capture_output=True,
         text=True,

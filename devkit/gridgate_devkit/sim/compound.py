@@ -12,9 +12,9 @@ recipients who stop going out. The output is exactly the event rows the edge wri
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -109,16 +109,12 @@ class SimResult:
     houses: dict[str, str] = field(default_factory=dict)  # house -> building
     log: FieldLog = field(default_factory=FieldLog)
 
-    def truth_json(self) -> list[dict[str, Any]]:
-        return [{**asdict(t), "start": t.start.isoformat()} for t in self.truths]
-
 
 class _Builder:
     def __init__(self, config: SimConfig) -> None:
         self.c = config
         self.rng = np.random.default_rng(config.seed)
         self.raw: list[tuple[float, str, str, str | None, str | None, str]] = []
-        self.c = config
         # (time, direction, gate, resident id or None, stranger id or None, house id or '')
 
     def gate(self) -> str:
