@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from edge_agent.store.events import EventStore
 from edge_agent.store.rows import Passage
@@ -140,3 +141,41 @@ def test_contiguous_watermark_waits_for_holes_then_steps_over_old_ones(database_
         advance_watermark(conn, "e1")
         assert conn.scalar(select(edges.c.contiguous_seq)) == 9
     engine.dispose()
+
+
+def test_unit_of_work_publishes_after_commit_and_never_after_rollback(engine: Engine) -> None:
+    from hub.errors import Conflict
+    from hub.live import TaskNotice
+    from hub.store.schema import areas
+    from hub.uow import Outbound, unit_of_work
+
+    published: list[tuple[Outbound, int]] = []
+
+    def publish(out: Outbound) -> None:  # sees the committed row from another connection
+        with engine.connect() as conn:
+            published.append((out, int(conn.scalar(select(func.count()).select_from(areas)))))
+
+    notice = TaskNotice("T1", "G1", None, "assigned", 1)
+    with unit_of_work(engine, publish) as work:
+        work.conn.execute(areas.insert().values(area_id="D1", level="district", name="区"))
+        work.publish_after_commit(notice)
+    assert [(out.notices, count) for out, count in published] == [([notice], 1)]
+
+    def rolled_back() -> None:
+        with unit_of_work(engine, publish) as work:
+            work.conn.execute(areas.insert().values(area_id="D2", level="district", name="区"))
+            work.publish_after_commit(notice)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
+    assert len(published) == 1  # nothing published for a rollback
+
+    def refused() -> None:
+        with unit_of_work(engine, publish) as work:
+            work.conn.execute(areas.insert().values(area_id="D3", level="district", name="区"))
+            work.refuse_after_commit(Conflict("kept, then refused"))
+
+    with pytest.raises(Conflict):
+        refused()
+    assert published[-1][1] == 2  # committed first, then raised
