@@ -78,6 +78,13 @@ class House(BaseModel):
     vacant: bool
 
 
+class HouseListed(House):
+    """A house with the names the houses page shows."""
+
+    compound_name: str
+    grid_name: str
+
+
 class Consent(BaseModel):
     consent_id: str
     purpose: str

@@ -59,7 +59,7 @@ class HouseFilter:
 
 def find_houses(
     conn: Connection, principal: Principal, found: HouseFilter, window: Window
-) -> queries.CountedRows:
+) -> models.Page[models.HouseListed]:
     """Houses with their compound's and grid's names, for the houses page."""
     grid = areas.alias("house_grid")
     query = (
@@ -74,7 +74,7 @@ def find_houses(
         query = query.where(houses.c.building == found.building.strip()[:32])
     if found.vacant in ("yes", "no"):
         query = query.where(houses.c.vacant.is_(found.vacant == "yes"))
-    return queries.counted_page(conn, query, window.limit, window.offset)
+    return mapped_page(conn, query, models.HouseListed, window)
 
 
 def house_people(conn: Connection, principal: Principal, house_id: str) -> list[models.Resident]:

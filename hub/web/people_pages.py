@@ -36,7 +36,7 @@ def houses_page(
 ) -> Response:
     """Houses with their compound's and grid's names; find by address, building, vacancy."""
     with hub_context(request).read() as conn:
-        rows, total, exact = registry.find_houses(
+        page = registry.find_houses(
             conn, user, HouseFilter(q, building, vacant), Window(PAGE_SIZE, max(0, offset))
         )
     return render(
@@ -44,9 +44,9 @@ def houses_page(
         "houses.html",
         user,
         "houses",
-        houses=rows,
+        houses=page.items,
         filters={"q": q, "building": building, "vacant": vacant},
-        **pager(total, len(rows), offset, dict(request.query_params), exact),
+        **pager(page.total, len(page.items), offset, dict(request.query_params), page.total_exact),
     )
 
 
