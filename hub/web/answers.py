@@ -54,9 +54,7 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
-def error_page(
-    request: Request, user: Principal | None, status: int, detail: object
-) -> Response:
+def error_page(request: Request, user: Principal | None, status: int, detail: object) -> Response:
     """The error page, with the menu when the user is logged in."""
     text = error_text(translator(request), status, detail)
     return render(request, "error.html", user, status_code=status, detail=text)
