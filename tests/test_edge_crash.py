@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,8 +19,20 @@ from hub.config import HubConfig
 from hub.runtime import HubService
 from hub.store.schema import edge_messages
 from tests.brokers import Mosquitto
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def rows(db: Path, table: str) -> int:
+    """Rows in the edge's ``table``, read beside the running edge (0 before it made the file)."""
+    if not db.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
+        try:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+        except sqlite3.OperationalError:  # the edge is still creating its tables
+            return 0
 
 
 @pytest.mark.slow
@@ -55,21 +67,30 @@ def test_sigkill_rounds_lose_nothing(tmp_path: Path, broker: Mosquitto) -> None:
     # The product's agent with the devkit's card source plugged in.
     command = [sys.executable, "-m", "gridgate_devkit.edge_demo", "run", "--config", str(path)]
     try:
+        events = tmp_path / "edge" / "events.sqlite3"
         for _ in range(5):
+            # SIGKILL after a random number of new passages: mid-write, mid-publish or mid-ack.
+            target = rows(events, "events") + rng.randint(41, 200)  # > 200 in all
             edge = subprocess.Popen(command, cwd=REPO, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(1.5, 3.0))
-            edge.send_signal(signal.SIGKILL)
-            edge.wait()
+            try:
+                wait_until(
+                    lambda: rows(events, "events") >= target,  # noqa: B023
+                    timeout=60,
+                    what=f"{target} passages committed",
+                )
+            finally:
+                edge.send_signal(signal.SIGKILL)
+                edge.wait()
         # Last run: no new passages, just drain what was committed.
         config["demo_source"] = {"enabled": False}
         path.write_text(yaml.safe_dump(config))
         edge = subprocess.Popen(command, cwd=REPO, stderr=subprocess.DEVNULL)
-        db = sqlite3.connect(tmp_path / "edge" / "events.sqlite3")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0:
-                break
-            time.sleep(0.2)
+        try:
+            wait_until(lambda: rows(events, "outbox") == 0, timeout=60, what="the outbox drained")
+        except AssertionError:
+            edge.kill()
+            raise
+        db = sqlite3.connect(events)
         committed = {row[0] for row in db.execute("SELECT id FROM events")}
         remaining = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         db.close()
