@@ -4,11 +4,14 @@
     python bench/occupancy.py --profile default --seeds 101 102 103 104 105
     python bench/occupancy.py --conditions --seed 101      # one field condition at a time
     python bench/occupancy.py --calibrate --seeds 1 2 3    # refit alert confidence (training seeds)
+    python bench/occupancy.py --profile field --seeds 101 102 103 104 105 --registered-guests 0
 
 Simulates a compound (1,000 households; 90 days, 120 for the field profile so that changes made
 around Spring Festival can be found), feeds its events hour by hour into a real edge event store,
 runs the analyser as the edge does and scores every alert (gridgate_devkit.sim.scoring). With
 ``--loop`` visits happen and their outcomes come back through the hub's own rules (hub/feedback.py).
+``--registered-guests`` sets the share of long-stay guests registered with a visitor pass (the
+field profile's is 0.5); the new-occupant row then says how many false visits were about guests.
 """
 
 from __future__ import annotations
@@ -66,9 +69,18 @@ def _dt(t: float) -> datetime:
 
 
 def sim_config(
-    profile: str, seed: int, households: int, days: int | None, **knobs: Any
+    profile: str,
+    seed: int,
+    households: int,
+    days: int | None,
+    registered_guests: float | None = None,
+    **knobs: Any,
 ) -> SimConfig:
     conditions = field_conditions() if profile == "field" else FieldConditions(**knobs)
+    if registered_guests is not None:
+        conditions = FieldConditions(
+            **{**conditions.model_dump(), "guests_registered": registered_guests}
+        )
     return SimConfig(
         seed=seed,
         households=households,
@@ -169,6 +181,13 @@ def main() -> int:
     parser.add_argument("--loop", action="store_true", help="close the loop through visits")
     parser.add_argument("--conditions", action="store_true", help="one condition at a time")
     parser.add_argument("--calibrate", action="store_true", help="fit alert confidence")
+    parser.add_argument(
+        "--registered-guests",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="share of long-stay guests registered with a visitor pass (field profile: 0.5)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     seeds = args.seeds or [args.seed]
@@ -183,7 +202,11 @@ def main() -> int:
         emit({**stamp(), "seeds": seeds, "one_condition_at_a_time": table}, args.json)
         return 0
     results = [
-        one(sim_config(args.profile, s, args.households, args.days), args.loop) for s in seeds
+        one(
+            sim_config(args.profile, s, args.households, args.days, args.registered_guests),
+            args.loop,
+        )
+        for s in seeds
     ]
     rows = [r for r, _ in results]
     runs = [run for _, run in results]
@@ -195,6 +218,7 @@ def main() -> int:
         **stamp(),
         "profile": args.profile,
         "seeds": seeds,
+        "guests_registered": runs[0].sim.config.field.guests_registered,
         "mean_per_kind": mean_rows([r["per_kind"] for r in rows]),
         "reliability": reliability(judged),
     }

@@ -17,8 +17,8 @@ from edge_agent.store.events import EventStore
 from edge_agent.store.roster import RosterStore
 from edge_agent.store.rows import EventRow, Passage
 from gridgate_devkit.sim.compound import SimConfig, simulate
-from gridgate_devkit.sim.conditions import field_conditions
-from gridgate_devkit.sim.scoring import run_scenario, score
+from gridgate_devkit.sim.conditions import FieldConditions, field_conditions
+from gridgate_devkit.sim.scoring import classify, run_scenario, score
 from gridgate_wire import (
     AlertContext,
     AlertKind,
@@ -511,3 +511,64 @@ def test_nights_under_a_carer_pass_are_not_a_registered_stay() -> None:
     raised = [a for a in _analyse(gate, 40, passes) if a.kind is AlertKind.NEW_OCCUPANT]
     assert [(a.subject, a.evidence.pass_id) for a in raised] == [("P-helper", "P-helper")]
     assert "(domestic_helper)" in raised[0].evidence.note
+
+
+def _pass_compound(registered: float) -> SimConfig:
+    return SimConfig(
+        seed=5,
+        households=150,
+        days=75,
+        move_outs=0,
+        vacancies=0,
+        move_ins=0,
+        care_stops=0,
+        field=FieldConditions(
+            guests=0.15,
+            guest_commutes=1.0,  # the guests most like new occupants
+            guests_registered=registered,
+            pass_visitors_per_day=5,
+            pass_stays=0.1,
+            carers=0.1,
+            pass_move_ins=3,
+        ),
+    )
+
+
+def test_the_registered_share_has_its_own_stream() -> None:
+    """Registering guests adds their passes and changes nothing else the compound does."""
+    none, every = simulate(_pass_compound(0.0)), simulate(_pass_compound(1.0))
+    assert every.truths == none.truths
+    assert len(every.log.guests) >= 10
+    guest_passes = {w.pass_id for w in every.passes} - {w.pass_id for w in none.passes}
+    assert len(guest_passes) == len(every.log.guests)
+
+    def others(rows: list[EventRow]) -> list[tuple[float, str, str | None, str | None]]:
+        return [
+            (e.occurred_at, e.subject.value, e.stranger_id or e.resident_id, e.pass_id)
+            for e in rows
+            if e.pass_id not in guest_passes
+        ]
+
+    assert others(every.events) == others(none.events)
+    movers = [t for t in every.truths if t.kind == "new_occupant"]
+    assert len(movers) == 3
+    assert all(t.subject.startswith("P-") for t in movers)  # named by their pass
+
+
+def test_registered_guests_and_pass_holders_in_the_simulated_compound() -> None:
+    """Guests with a pass raise nothing; movers under a pass are found, naming the host house."""
+    runs = {r: run_scenario(_pass_compound(r)) for r in (0.0, 1.0)}
+    for registered, run in runs.items():
+        judged = [(a, t) for a, t, _ in classify(run.sim, run.alerts)]
+        occupants = [(a, t) for a, t in judged if a.kind is AlertKind.NEW_OCCUPANT]
+        movers = {t.subject: t.house_id for t in run.sim.truths if t.kind == "new_occupant"}
+        found = {t.subject: a for a, t in occupants if t is not None}
+        assert set(found) == set(movers), registered
+        for pass_id, alert in found.items():
+            assert alert.house_id == movers[pass_id]
+        if registered:
+            assert all(a.evidence.pass_id for a, _ in occupants)  # movers only: by their pass
+            assert [a for a, t in occupants if t is None] == []
+    guests = {sid for _, sid, _, _ in runs[0.0].sim.log.guests}
+    raised_unregistered = [a for a in runs[0.0].alerts if a.subject in guests]
+    assert raised_unregistered  # the same guests without a pass do look like occupants

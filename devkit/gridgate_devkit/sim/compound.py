@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import Field
 
+from edge_agent.analysis.visitors import PassWindow
 from edge_agent.store.rows import EventRow
 from gridgate_core.config import StrictModel
 from gridgate_devkit.sim import conditions as fc
@@ -31,6 +32,7 @@ from gridgate_devkit.sim.field_people import (
     leave_and_return,
     visits_back,
 )
+from gridgate_devkit.sim.visitors import merged, visitor_passes
 from gridgate_wire import Decision, PassageDirection, PassageMethod, SubjectKind
 
 Routine = Literal["commuter", "student", "retiree", "night_shift", "homebody"]
@@ -108,6 +110,7 @@ class SimResult:
     truths: list[Truth]
     houses: dict[str, str] = field(default_factory=dict)  # house -> building
     log: FieldLog = field(default_factory=FieldLog)
+    passes: list[PassWindow] = field(default_factory=list)  # what the edge's pass list holds
 
 
 class _Builder:
@@ -404,6 +407,12 @@ def simulate(config: SimConfig | None = None) -> SimResult:
                 b.pass_(t, "in", None, visitor, house)
                 b.pass_(t + float(rng.uniform(1, 3)) * 3600, "out", None, visitor, house)
 
+    plan = visitor_passes(c, log, occupied, t0, b.raw)
+    truths += [
+        Truth("new_occupant", house, pass_id, datetime.fromtimestamp(t, UTC))
+        for house, pass_id, t in plan.movers
+    ]
+
     # ---------------------------------------------------------------- recognition noise
     card_user = {r.resident_id for r in residents if r.card_user}
     ids = [r.resident_id for r in residents]
@@ -473,4 +482,5 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         )
     for sid in log.shadows.values():
         log.aliases.setdefault(sid, sid)
-    return SimResult(c, residents, events, truths, houses, log)
+    events = merged(events, plan, base_id)
+    return SimResult(c, residents, events, truths, houses, log, plan.windows)

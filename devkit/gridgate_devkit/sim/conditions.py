@@ -95,6 +95,56 @@ class FieldConditions(StrictModel):
             "rest are relatives who come and go irregularly, often with their host)."
         ),
     )
+    guests_registered: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of long-stay guests registered with a visitor pass covering the stay (field: "
+            "0.5, assumption: the centre asks hosts to register guests, not all do). Drawn from "
+            "its own stream: changing it moves nothing else."
+        ),
+    )
+    pass_visitors_per_day: float = Field(
+        default=0.0,
+        ge=0,
+        description="Day visitors with a pass (QR or PIN), for an hour or a few (field: 15).",
+    )
+    pass_stays: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of households hosting a relative for 2-6 nights on a pass over the run "
+            "(field: 0.05, assumption)."
+        ),
+    )
+    carers: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of households with a carer or domestic helper on a long-term pass, coming "
+            "weekdays 08:00-18:00 (field: 0.03, assumption)."
+        ),
+    )
+    pass_move_ins: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Pass holders who in truth move in: a visitor pass of 7-21 days, then they stay on "
+            "without one, following residents in (field: 5; scored as new occupants)."
+        ),
+    )
+    pass_presented: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description=(
+            "Share of a pass holder's entries with the pass at the reader; the rest follow a "
+            "resident in. Every passage of theirs shows an unknown face to the camera."
+        ),
+    )
     persistent_strangers: float = Field(
         default=0.0,
         ge=0,
@@ -164,6 +214,11 @@ def field_conditions() -> FieldConditions:
         unfilmed_gate_users=0.20,
         visits_back=0.6,
         guests=0.03,
+        guests_registered=0.5,
+        pass_visitors_per_day=15,
+        pass_stays=0.05,
+        carers=0.03,
+        pass_move_ins=5,
         persistent_strangers=0.02,
         day_night_split=True,
         random_split=0.05,
@@ -205,6 +260,7 @@ class FieldLog:
     unfilmed: set[str] = field(default_factory=set)
     low_activity: set[str] = field(default_factory=set)
     aliases: dict[str, str] = field(default_factory=dict)  # any stranger id variant -> its person
+    registered_guests: set[str] = field(default_factory=set)  # guests' ids with a visitor pass
 
 
 def night_variant(stranger_id: str) -> str:

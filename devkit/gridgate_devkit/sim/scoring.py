@@ -65,6 +65,7 @@ def run_scenario(
         store = EventStore(Path(tmp) / "events.sqlite3", "sim-edge")
         engine = OccupancyAnalyser(analyser, suppressed_from(quiet))
         engine.sync_roster((r.resident_id, r.house_id, r.care_recipient) for r in sim.residents)
+        engine.sync_passes(sim.passes)  # the edge's pass list (issued ahead, or at the gate)
         t0 = sim.config.start.timestamp()
         end = t0 + sim.config.days * DAY
         # Told the centre the evening before leaving.
@@ -201,6 +202,7 @@ def score(run: ScenarioRun) -> dict[str, Any]:
                 if named
                 else None
             )
+            row.update(_pass_figures(sim, mine))
         per_kind[kind] = row
     false = [a for a, t, _ in judged if t is None and a.house_id is not None]
     households = sim.config.households
@@ -210,6 +212,28 @@ def score(run: ScenarioRun) -> dict[str, Any]:
         "after_spring_festival_per_1000": _after_festival(sim, false),
     }
     return per_kind
+
+
+def _pass_figures(sim: SimResult, mine: list[tuple[Alert, Truth | None]]) -> dict[str, Any]:
+    """New occupants and visitor passes: alerts about pass holders, movers under a pass found,
+    and false visits about long-stay guests (registered with a pass or not)."""
+    guests = {sid for _, sid, _, _ in sim.log.guests}
+    by_pass = [(a, t) for a, t in mine if a.evidence.pass_id]
+    movers = {
+        t.subject for t in sim.truths if t.kind == "new_occupant" and t.subject.startswith("P-")
+    }
+    found = {t.subject for _, t in mine if t is not None and t.subject in movers}
+    false_guests = [a for a, t in mine if t is None and a.house_id and a.subject in guests]
+    real = sum(1 for _, t in by_pass if t is not None)
+    return {
+        "long_stay_guests": len(guests),
+        "registered_guests": len(sim.log.registered_guests),
+        "guest_false_visits": len(false_guests),
+        "pass_holder_alerts": len(by_pass),
+        "pass_holder_precision": round(real / len(by_pass), 4) if by_pass else None,
+        "pass_movers": len(movers),
+        "pass_movers_found": len(found),
+    }
 
 
 def _after_festival(sim: SimResult, false: list[Alert]) -> float | None:
