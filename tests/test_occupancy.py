@@ -572,3 +572,11 @@ def test_registered_guests_and_pass_holders_in_the_simulated_compound() -> None:
     guests = {sid for _, sid, _, _ in runs[0.0].sim.log.guests}
     raised_unregistered = [a for a in runs[0.0].alerts if a.subject in guests]
     assert raised_unregistered  # the same guests without a pass do look like occupants
+
+
+def test_passes_that_ended_unused_are_forgotten() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
+    analyser = OccupancyAnalyser(AnalyserConfig(timezone="UTC"))
+    analyser.sync_passes([_pass("P-old", start, 2), _pass("P-long", start, 365, PassKind.CARER)])
+    analyser.tick(start + 40 * 86400)
+    assert set(analyser.passes.windows) == {"P-long"}

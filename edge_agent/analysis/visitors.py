@@ -108,11 +108,17 @@ class PassHolders:
         self.tracker.seen(pass_id, t, day, hour, direction)
 
     def forget_before(self, t: float) -> list[str]:
+        """Holders unseen since ``t``, and passes that ended before it and are not followed."""
         gone = self.tracker.forget_before(t)
         for pass_id in gone:
             window = self.windows.get(pass_id)
             if window is None or window.valid_until < t:
                 self.windows.pop(pass_id, None)
+                self.houses.pop(pass_id, None)
+        ended = [p for p, w in self.windows.items() if w.valid_until < t]
+        for pass_id in ended:
+            if pass_id not in self.tracker.ids:
+                del self.windows[pass_id]
                 self.houses.pop(pass_id, None)
         return gone
 
