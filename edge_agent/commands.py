@@ -1,6 +1,10 @@
-"""What the hub asks of this edge: roster updates, erasures, enrolment invitations and quiet
-windows for alerts. Acks for the outbox go straight to the publisher; every other command is
-queued by the MQTT thread and handled, one at a time, on the agent's command loop."""
+"""What the hub asks of this edge: roster and pass updates, erasures, enrolment invitations,
+quiet windows for alerts and remote unlocks. Acks for the outbox go straight to the publisher
+(and, queued, end the pending state of the walk-ins they name); every other command is queued
+by the MQTT thread and handled, one at a time, on the agent's command loop.
+
+A walk-in's ``walk_in_pass`` message has the id its pass id was made from (``W-<uuid>``), so the
+hub's ack of that message names the pass without any table of message ids."""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ import queue
 from datetime import UTC, datetime
 
 from edge_agent.comms.publisher import OutboxPublisher
+from edge_agent.door_service import DoorService
 from edge_agent.errors import RosterRejected
 from edge_agent.face import FaceStack
 from edge_agent.gallery.gallery import DeletionReceipt
 from edge_agent.metrics import EdgeMetrics
 from edge_agent.recorder import Recorder
+from edge_agent.store.passes import PassStore
 from edge_agent.store.roster import RosterStore
 from gridgate_core.mqtt import Incoming
 from gridgate_wire import (
@@ -25,10 +31,21 @@ from gridgate_wire import (
     ErasureConfirmation,
     HubAck,
     Message,
+    PassAck,
+    PassUpdate,
+    RemoteUnlock,
     RosterAck,
     RosterUpdate,
     decode_from_topic,
 )
+
+WALK_IN_PREFIX = "W-"
+
+
+def walk_in_pass_id(message_id: str) -> str:
+    """The walk-in pass a ``walk_in_pass`` message of this id carries."""
+    return f"{WALK_IN_PREFIX}{message_id}"
+
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,8 +58,12 @@ class HubCommands:
         recorder: Recorder,
         publisher: OutboxPublisher,
         metrics: EdgeMetrics,
+        passes: PassStore | None = None,
+        doors: DoorService | None = None,
     ) -> None:
         self.roster = roster
+        self.passes = passes
+        self.doors = doors
         self.face = face
         self.recorder = recorder
         self.publisher = publisher
@@ -60,6 +81,8 @@ class HubCommands:
             return
         if isinstance(message, HubAck):
             self.publisher.on_hub_ack(str(i) for i in message.acked)
+            if self.passes is not None:
+                self._queue.put(message)  # walk-ins it names stop being pending (store work)
         else:
             self._queue.put(message)
 
@@ -83,6 +106,41 @@ class HubCommands:
             self.roster.add_invitation(message)
         elif isinstance(message, AlertSuppression):
             self.roster.add_suppression(message)
+        elif isinstance(message, PassUpdate):
+            self._apply_passes(message)
+        elif isinstance(message, RemoteUnlock):
+            if self.doors is None:
+                _LOGGER.warning("remote unlock %s: no door service", message.id)
+            else:
+                self.doors.remote_unlock(message)
+        elif isinstance(message, HubAck) and self.passes is not None:
+            done = self.passes.acknowledge_walk_ins(walk_in_pass_id(str(i)) for i in message.acked)
+            if done:
+                _LOGGER.info("hub stored %d walk-in passes", done)
+
+    def _apply_passes(self, update: PassUpdate) -> None:
+        if self.passes is None:
+            _LOGGER.warning("pass update %d: this edge keeps no passes", update.pass_version)
+            return
+        try:
+            change = self.passes.apply(update)
+            applied, error = True, ""
+        except ValueError as exc:
+            applied, error = False, str(exc)
+            change = None
+        if change is not None and change.revoked:
+            _LOGGER.info("passes revoked: %s", ", ".join(change.revoked))
+        self.recorder.send(
+            Channel.PASS_ACK,
+            lambda common: PassAck.model_validate(
+                {
+                    **common,
+                    "pass_version": update.pass_version,
+                    "applied": applied,
+                    "error": error[:500],
+                }
+            ),
+        )
 
     def _apply_roster(self, update: RosterUpdate) -> None:
         try:

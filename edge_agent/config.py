@@ -7,11 +7,15 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from edge_agent.access.actuators import ActuatorConfig, LogActuatorConfig
+from edge_agent.access.actuators import ActuatorConfig, ContactConfig, LogActuatorConfig
+from edge_agent.access.doors import DoorConfig as DoorMonitorConfig
+from edge_agent.access.doors import DuressConfig
 from edge_agent.access.readers import LineReaderConfig
+from edge_agent.access.schedule import ScheduleConfig
 from edge_agent.analysis.occupancy import AnalyserConfig
 from edge_agent.cameras.config import CameraConfig
 from edge_agent.gallery.index import IndexConfig
+from edge_agent.guard_room.config import GuardRoomConfig
 from edge_agent.vision.config import EngineConfig
 from edge_agent.vision.pipeline_config import PipelineConfig
 from gridgate_core.config import LoggingConfig, MqttConfig, SecretName, StrictModel
@@ -76,6 +80,10 @@ class DoorConfig(StrictModel):
         default_factory=LogActuatorConfig, description="How the door is opened."
     )
     open_s: float = Field(default=5.0, gt=0, le=60, description="Seconds the door stays open.")
+    contact: ContactConfig | None = Field(
+        default=None,
+        description="The door's open/closed input (held and forced alarms); None: no contact.",
+    )
 
 
 class HttpConfig(StrictModel):
@@ -138,6 +146,20 @@ class EdgeConfig(StrictModel):
     readers: list[LineReaderConfig] = Field(
         default_factory=list, description="Card, QR and PIN readers."
     )
+    door_monitor: DoorMonitorConfig = Field(
+        default_factory=DoorMonitorConfig,
+        description="Held-open and forced-open limits; how often doors may be released.",
+    )
+    schedules: ScheduleConfig = Field(
+        default_factory=ScheduleConfig,
+        description="Access windows per gate and per group, in the compound's time zone.",
+    )
+    duress: DuressConfig = Field(
+        default_factory=DuressConfig, description="Duress PINs (open and alarm silently)."
+    )
+    guard_room: GuardRoomConfig = Field(
+        default_factory=GuardRoomConfig, description="The guard-room page and its logins."
+    )
     analysis: AnalyserConfig = Field(
         default_factory=AnalyserConfig, description="Occupancy-change signals and thresholds."
     )
@@ -167,6 +189,15 @@ class EdgeConfig(StrictModel):
                 folder = Path(str(data.get("data_dir", "/var/lib/gridgate-edge"))) / "models"
                 data = {**data, "engine": {**(engine or {}), "models_dir": str(folder)}}
         return data
+
+    @model_validator(mode="after")
+    def _doors_and_pages(self) -> EdgeConfig:
+        gates = [d.gate for d in self.doors]
+        if len(set(gates)) != len(gates):
+            raise ValueError("doors: one entry per gate")
+        if self.guard_room.enabled and not self.http.enabled:
+            raise ValueError("guard_room.enabled needs http.enabled (the page is served there)")
+        return self
 
     @model_validator(mode="after")
     def _client_id_default(self) -> EdgeConfig:

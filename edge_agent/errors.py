@@ -9,6 +9,8 @@ EdgeError
 ├── InvitationRefused         an enrolment code that is unknown, used or expired
 ├── PassageRefused            not a passage: malformed (400) or throttled (429); door shut
 ├── PassageNotRecorded        the store could not write the passage
+├── ReleaseNotRecorded        a release without credential could not be recorded (door shut)
+├── GuardRoomError            a guard-room request refused (bad form, throttled login)
 ├── VisionError               :mod:`edge_agent.vision.errors`
 └── GalleryError              :mod:`edge_agent.gallery.errors` (EnrolmentRefused among them)
 """
@@ -64,3 +66,17 @@ class PassageNotRecorded(EdgeError):
         self.decision = decision
         self.reason = reason
         self.opened = opened
+
+
+class ReleaseNotRecorded(EdgeError):
+    """A remote unlock or release by hand was not recorded (or was a repeat); the door stays
+    shut."""
+
+
+class GuardRoomError(EdgeError):
+    """A guard-room request the page refuses, with the reason to show the guard."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status

@@ -7,6 +7,8 @@
 - a background loop has died (commands, status, analysis or retention would silently stop);
 - a live camera has delivered no frame for ``health.camera_stale_s``.
 Face recognition switched off is reported, not failed: the gates still work on credentials.
+Door states (open, closed, unknown; a held-open alarm) are reported, not failed: an open door
+is an alarm to the hub, not a broken agent.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from edge_agent.access.passage import PassageDesk
 from edge_agent.cameras.source import CameraSource
 from edge_agent.config import EdgeConfig
+from edge_agent.door_service import DoorService
 from edge_agent.face import FaceStack
 from edge_agent.loops import BackgroundLoops
 from edge_agent.metrics import EdgeMetrics
@@ -49,7 +52,9 @@ class StatusReporter:
         sources: Mapping[str, CameraSource],
         loops: BackgroundLoops,
         metrics: EdgeMetrics,
+        doors: DoorService | None = None,
     ) -> None:
+        self.doors = doors
         self.config = config
         self.store = store
         self.desk = desk
@@ -175,6 +180,7 @@ class StatusReporter:
                 for cid, s in self.sources.items()
             },
             "event_store": self.desk.warning() or "ok",
+            "doors": self.doors.status_json() if self.doors is not None else [],
             "failing": failing,
         }
         return HealthReport(not failing, details)

@@ -4,11 +4,14 @@
     GET  /metrics      Prometheus text format
     POST /credential   {"gate", "kind": card|qr|pin, "value", "direction"?, "lane"?}
     POST /enrol        {"code", "camera"}: a resident presents an enrolment code at a kiosk
+    POST /door         {"gate", "lane"?, "state": open|closed}: a door controller's contact
+    GET|POST /guard/*  the guard-room pages (HTML, their own login; :mod:`edge_agent.guard_room`)
 
-Readers authenticate with ``X-Gridgate-Token`` when a token secret is configured (``/metrics``
-too). Wrong tokens and malformed requests from one address are slowed down here; refused
-credentials are throttled per gate, lane and kind by the passage desk, whatever the source, so
-PIN guessing meets the limit and one client cannot block a reader for everyone behind it.
+Readers and door controllers authenticate with ``X-Gridgate-Token`` when a token secret is
+configured (``/metrics`` too); the guard-room pages have their own login instead. Wrong
+tokens and malformed requests from one address are slowed down here; refused credentials
+are throttled per gate, lane and kind by the passage desk, whatever the source, so PIN
+guessing meets the limit and one client cannot block a reader for everyone behind it.
 A request must arrive within ``READ_TIMEOUT_S``: half-sent requests do not hold threads.
 """
 
@@ -20,8 +23,11 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,9 +42,38 @@ class Routes(Protocol):
     def metrics(self) -> bytes: ...
     def credential(self, body: JsonObject) -> Reply: ...
     def enrol(self, body: JsonObject) -> Reply: ...
+    def door(self, body: JsonObject) -> Reply: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    method: str
+    path: str
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    cookies: Mapping[str, str]
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageReply:
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Pages(Protocol):
+    """HTML pages under ``PAGES_PREFIX`` (:class:`edge_agent.guard_room.pages.GuardRoomPages`)."""
+
+    def handle(self, request: PageRequest) -> PageReply: ...
+
+
+PAGES_PREFIX = "/guard"
+# No script at all; the pages' own inline style only.
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
 MAX_BODY = 4096
+MAX_FORM = 16_384
 READ_TIMEOUT_S = 5.0
 
 
@@ -71,6 +106,7 @@ class EdgeHttpServer:
         port: int,
         routes: Routes,
         token: str | None = None,
+        pages: Pages | None = None,
     ) -> None:
         self.throttle = RefusalThrottle()
         server = self
@@ -96,8 +132,58 @@ class EdgeHttpServer:
             def _json(self, status: int, payload: JsonObject) -> None:
                 self._reply(status, json.dumps(payload).encode(), "application/json")
 
+            def _page(self, method: str) -> None:
+                assert pages is not None  # noqa: S101 - only called when pages are served
+                url = urlsplit(self.path)
+                form: dict[str, str] = {}
+                if method == "POST":
+                    try:
+                        length = int(self.headers.get("Content-Length") or 0)
+                    except ValueError:
+                        length = -1
+                    if not 0 <= length <= MAX_FORM:
+                        self._reply(413, b"form too large", "text/plain; charset=utf-8")
+                        return
+                    raw = self.rfile.read(length).decode("utf-8", "replace")
+                    form = {k: v[0] for k, v in parse_qs(raw, max_num_fields=50).items()}
+                cookies = {}
+                for part in self.headers.get("Cookie", "").split(";"):
+                    name, _, value = part.strip().partition("=")
+                    if name:
+                        cookies[name] = value
+                request = PageRequest(
+                    method,
+                    url.path,
+                    {k: v[0] for k, v in parse_qs(url.query, max_num_fields=20).items()},
+                    form,
+                    cookies,
+                    self.client_address[0],
+                )
+                reply = pages.handle(request)
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("X-Frame-Options", "DENY")
+                self.send_header(
+                    "Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+                )
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def _is_page(self) -> bool:
+                path = urlsplit(self.path).path
+                return pages is not None and (
+                    path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/")
+                )
+
             def do_GET(self) -> None:
-                if self.path == "/healthz":
+                if self._is_page():
+                    self._page("GET")
+                elif self.path == "/healthz":
                     self._json(*routes.healthz())
                 elif self.path == "/metrics":
                     if not self._authorised():
@@ -108,8 +194,15 @@ class EdgeHttpServer:
                     self._json(404, {"error": "not found"})
 
             def do_POST(self) -> None:
+                if self._is_page():
+                    self._page("POST")
+                    return
                 address = self.client_address[0]
-                handlers = {"/credential": routes.credential, "/enrol": routes.enrol}
+                handlers = {
+                    "/credential": routes.credential,
+                    "/enrol": routes.enrol,
+                    "/door": routes.door,
+                }
                 if self.path not in handlers:
                     self._json(404, {"error": "not found"})
                     return

@@ -7,6 +7,7 @@ and a JSON reply; the rules live in the services.
 from __future__ import annotations
 
 from edge_agent.credentials import CredentialService
+from edge_agent.door_service import DoorService
 from edge_agent.enrolment import EnrolmentService
 from edge_agent.errors import PassageNotRecorded, PassageRefused
 from edge_agent.health import StatusReporter
@@ -22,7 +23,9 @@ class EdgeRoutes:
         credentials: CredentialService,
         enrolment: EnrolmentService,
         status: StatusReporter,
+        doors: DoorService | None = None,
     ) -> None:
+        self.doors = doors
         self.credentials = credentials
         self.enrolment = enrolment
         self.status = status
@@ -70,3 +73,16 @@ class EdgeRoutes:
             "enrolled": outcome.enrolled,
             "reason": outcome.reason,
         }
+
+    def door(self, body: JsonObject) -> Reply:
+        """A door controller reports its door open or closed (an ``http`` door contact)."""
+        if self.doors is None:
+            return 404, {"error": "no door contacts here"}
+        lane = body.get("lane", 0)
+        if type(lane) is not int:
+            return 400, {"error": "lane must be an integer 0-255"}
+        try:
+            self.doors.report(str(body.get("gate", "")), lane, str(body.get("state", "")))
+        except ValueError as exc:
+            return 400, {"error": str(exc)}
+        return 200, {"recorded": True}

@@ -2,8 +2,10 @@
 
 Always on: the event store and outbox (:mod:`~edge_agent.recorder`), the MQTT link, hub
 commands (:mod:`~edge_agent.commands`), non-face credentials (:mod:`~edge_agent.credentials`,
-HTTP and reader plugins), door actuators, status and health (:mod:`~edge_agent.health`),
-occupancy analysis (:mod:`~edge_agent.alerts`) and retention. Face recognition
+HTTP and reader plugins; visitor passes and schedules in the same rule), door actuators, door
+contacts and alarms, remote unlock (:mod:`~edge_agent.door_service`), the guard-room page
+(:mod:`~edge_agent.guard_room`), status and health (:mod:`~edge_agent.health`), occupancy
+analysis (:mod:`~edge_agent.alerts`) and retention. Face recognition
 (:mod:`~edge_agent.face`: engine, gallery, cameras) starts when it can; when its models or the
 template key are missing it is switched off loudly and the gates keep working on cards, QR
 codes and PINs. Passage sources from outside (the demo's) are attached before ``start``.
@@ -14,12 +16,22 @@ from __future__ import annotations
 import logging
 import threading
 from functools import partial
+from zoneinfo import ZoneInfo
 
-from edge_agent.access.actuators import Actuator, GateDoor, create_actuator
+from edge_agent.access.actuators import (
+    Actuator,
+    DoorContact,
+    GateDoor,
+    create_actuator,
+    create_contact,
+)
 from edge_agent.access.actuators.log import LogActuator
+from edge_agent.access.doors import DoorMonitor, ReleaseThrottle
 from edge_agent.access.passage import PassageDesk
+from edge_agent.access.passes import PassVerifier
 from edge_agent.access.policy import AccessPolicy
 from edge_agent.access.readers import create_reader
+from edge_agent.access.schedule import AccessSchedules
 from edge_agent.alerts import AlertService
 from edge_agent.analysis.occupancy import OccupancyAnalyser
 from edge_agent.cameras.source import CameraSource
@@ -27,9 +39,12 @@ from edge_agent.commands import HubCommands
 from edge_agent.comms.publisher import OutboxPublisher
 from edge_agent.config import EdgeConfig
 from edge_agent.credentials import CredentialService
+from edge_agent.door_service import DoorService
 from edge_agent.enrolment import EnrolmentService
 from edge_agent.face import build_face_stack
 from edge_agent.gate import GateWorker
+from edge_agent.guard_room.pages import GuardRoomPages
+from edge_agent.guard_room.service import GuardRoom
 from edge_agent.health import HealthReport, StatusReporter
 from edge_agent.http import EdgeHttpServer
 from edge_agent.http_routes import EdgeRoutes
@@ -39,6 +54,7 @@ from edge_agent.recorder import Recorder
 from edge_agent.retention import RetentionPurge
 from edge_agent.sources import PassageSource, SourceContext
 from edge_agent.store.events import EventStore
+from edge_agent.store.passes import PassStore
 from edge_agent.store.roster import RosterStore
 from edge_agent.vision.engine import build_engine
 from gridgate_core.mqtt import LinkState, MqttLink, Will, settings_from_config
@@ -65,10 +81,20 @@ class EdgeAgent:
         self.loops = BackgroundLoops(self._stop)
         self.store = EventStore(config.data_dir / "events.sqlite3", config.edge_id)
         self.roster = RosterStore(config.data_dir / "roster.sqlite3")
-        self.policy = AccessPolicy(self.roster)
+        self.passes = PassStore(config.data_dir / "passes.sqlite3")
+        schedules = AccessSchedules(config.schedules)
+        self.policy = AccessPolicy(
+            self.roster, PassVerifier(self.passes, schedules), schedules, config.duress
+        )
         self.doors: dict[str, Actuator] = {
             d.gate: create_actuator(d.actuator, d.gate) for d in config.doors
         }
+        self.contacts: dict[str, DoorContact] = {}
+        for d in config.doors:
+            if d.contact is not None:
+                self.contacts[d.gate] = self.doors[d.gate].contact = create_contact(
+                    d.contact, d.gate
+                )
         self._open_s = {d.gate: d.open_s for d in config.doors}
         face = build_face_stack(config)
         self.face, self.face_problem = face.stack, face.problem
@@ -86,6 +112,17 @@ class EdgeAgent:
             config.on_record_failure,
             on_alarm=lambda: self.status.store_alarm(),
         )
+        self.door_service = DoorService(
+            DoorMonitor(config.door_monitor),
+            ReleaseThrottle(
+                config.door_monitor.release_limit, config.door_monitor.release_window_s
+            ),
+            self.recorder,
+            self.door,
+            self._known_gates,
+            self.contacts,
+        )
+        self.desk.observers.append(self.door_service)
         self.sources: dict[str, CameraSource] = {}
         self.workers: dict[str, GateWorker] = {}
         if self.face is not None:
@@ -113,6 +150,7 @@ class EdgeAgent:
             self.sources,
             self.loops,
             self.metrics,
+            self.door_service,
         )
         self.link = self._build_link()
         self.status.link = self.link
@@ -123,7 +161,13 @@ class EdgeAgent:
             ack_timeout_s=config.outbox.ack_timeout_s,
         )
         self.commands = HubCommands(
-            self.roster, self.face, self.recorder, self.publisher, self.metrics
+            self.roster,
+            self.face,
+            self.recorder,
+            self.publisher,
+            self.metrics,
+            self.passes,
+            self.door_service,
         )
         self.enrolment = EnrolmentService(
             self.roster,
@@ -143,12 +187,25 @@ class EdgeAgent:
             self.roster,
             self.recorder,
         )
-        self.retention = RetentionPurge(config, self.store, self.face)
+        self.retention = RetentionPurge(config, self.store, self.face, self.passes)
+        self.guard_room = GuardRoom(
+            config.guard_room,
+            self.passes,
+            self.roster,
+            self.store,
+            self.recorder,
+            self.door_service,
+            sorted(self._known_gates()),
+            ZoneInfo(config.schedules.time_zone),
+        )
         self.http: EdgeHttpServer | None = None
         if config.http.enabled:
             token = read_secret(config.http.token_secret) if config.http.token_secret else None
-            routes = EdgeRoutes(self.credentials, self.enrolment, self.status)
-            self.http = EdgeHttpServer(config.http.bind, config.http.port, routes, token)
+            routes = EdgeRoutes(self.credentials, self.enrolment, self.status, self.door_service)
+            pages = None
+            if config.guard_room.enabled:
+                pages = GuardRoomPages(config.guard_room, self.guard_room)
+            self.http = EdgeHttpServer(config.http.bind, config.http.port, routes, token, pages)
         self._passage_sources: list[PassageSource] = []
 
     def _build_link(self) -> MqttLink:
@@ -196,6 +253,11 @@ class EdgeAgent:
             "retention", lambda: self.config.retention.purge_interval_s, self.retention.purge
         )
         self.loops.every("analysis", lambda: self.config.analysis_interval_s, self.analyse)
+        self.loops.every(
+            "doors", lambda: self.config.door_monitor.check_interval_s, self.door_service.tick
+        )
+        for contact in self.contacts.values():
+            contact.start(self.door_service.contact)
         context = SourceContext(
             self.config.edge_id, self.recorder, self.roster, self.analyse, self._stop
         )
@@ -215,6 +277,8 @@ class EdgeAgent:
         self._stop.set()
         for reader in self.readers:
             reader.stop()
+        for contact in self.contacts.values():
+            contact.stop()
         for source in self.sources.values():
             source.stop()
         for worker in self.workers.values():
@@ -232,6 +296,7 @@ class EdgeAgent:
         self.link.stop()
         self.store.close()
         self.roster.close()
+        self.passes.close()
         _LOGGER.info("edge %s stopped", self.config.edge_id)
 
     def _on_state(self, state: LinkState) -> None:

@@ -45,13 +45,25 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class DoorConfig(StrictModel):
-    """Door monitoring of one edge (phase 2 adds this to EdgeConfig as ``doors``)."""
+    """Door monitoring and releases of one edge (``EdgeConfig.door_monitor``)."""
 
     held_open_s: float = Field(
         default=30.0, gt=0, le=3600, description="A door open longer than this is held open."
     )
     grant_window_s: float = Field(
         default=10.0, gt=0, le=300, description="An opening this soon after a grant is authorised."
+    )
+    check_interval_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often open doors are checked for held open."
+    )
+    release_limit: int = Field(
+        default=6,
+        ge=1,
+        le=100,
+        description="Releases without a credential (remote and by hand) per door per window.",
+    )
+    release_window_s: float = Field(
+        default=60.0, gt=0, le=3600, description="The window release_limit counts over."
     )
 
 

@@ -12,8 +12,8 @@
    failing ``/healthz``) until a write succeeds again.
 4. A door that then fails to open is recorded as a second, denying event.
 
-Whatever grants a passage (the roster rule today; visitor passes, a duress PIN later) hands
-``admit`` a passage carrying that verdict; ``admit`` is the only code that opens a door. What
+Whatever grants a passage (the roster rule, a visitor pass, a duress PIN) hands ``admit`` a
+passage carrying that verdict; ``admit`` is the only code that opens a door. What
 must follow an admitted passage (door-state tracking, a silent duress alarm) subscribes as an
 :class:`AdmitObserver`; an observer that fails is logged and never changes the door's outcome.
 """
@@ -39,7 +39,6 @@ from gridgate_wire import (
     Decision,
     EdgeEvent,
     PassageDirection,
-    SubjectKind,
     utc_now,
 )
 
@@ -150,21 +149,27 @@ class PassageDesk:
             self.throttle.refused(key)
             raise
         lane_no = int(str(lane))  # an int 0-255: checked by _validate
-        verdict = self.policy.for_credential(credential, value, gate)
+        now = utc_now()
+        # A pass counts entries: leaving through an exit reader costs no use.
+        verdict = self.policy.for_credential(
+            credential, value, gate, now, count_use=direction is not PassageDirection.OUT
+        )
         if not verdict.granted:
             self.throttle.refused(key)
         resident = verdict.resident
         passage = Passage(
-            occurred_at=utc_now(),
+            occurred_at=now,
             gate=gate,
             lane=lane_no,
             direction=direction,
             method=method_of(credential),
-            subject=SubjectKind.RESIDENT if resident else SubjectKind.UNKNOWN,
+            subject=verdict.subject,
             resident_id=resident.resident_id if resident else None,
-            house_id=resident.house_id if resident else None,
+            house_id=verdict.house_id,
             decision=verdict.decision,
             reason=verdict.reason,
+            pass_id=verdict.pass_id,
+            duress=verdict.duress,
         )
         return self.admit(passage, self._door(gate))
 

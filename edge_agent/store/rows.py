@@ -30,6 +30,9 @@ class Passage:
     tailgating: bool = False
     stranger_id: str | None = None
     pass_id: str | None = None
+    # Entered as a duress PIN. Neither stored nor sent with the passage (the gate must look
+    # ordinary): the admit observers raise the silent door alarm from it.
+    duress: bool = False
 
     @property
     def granted(self) -> bool:

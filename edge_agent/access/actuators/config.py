@@ -1,4 +1,4 @@
-"""Door actuator configurations: one pydantic model per plugin, chosen by ``type``."""
+"""Door actuator and door-contact configurations: one pydantic model per plugin, by ``type``."""
 
 from __future__ import annotations
 
@@ -29,3 +29,28 @@ class GpioConfig(StrictModel):
 ActuatorConfig = Annotated[
     LogActuatorConfig | HttpRelayConfig | GpioConfig, Field(discriminator="type")
 ]
+
+
+class HttpContactConfig(StrictModel):
+    type: Literal["http"] = Field(
+        description=(
+            "The door controller POSTs /door {gate, lane, state: open|closed} to the edge's "
+            "HTTP endpoint, with the reader token."
+        )
+    )
+
+
+class GpioContactConfig(StrictModel):
+    type: Literal["gpio"] = Field(description="A reed switch on a GPIO input line (libgpiod).")
+    chip: str = Field(default="/dev/gpiochip0", description="GPIO chip device.")
+    line: int = Field(ge=0, description="Line offset the door's reed switch is wired to.")
+    lane: int = Field(default=0, ge=0, le=255, description="Lane of the door the switch is on.")
+    open_when_high: bool = Field(
+        default=True, description="Whether a high level means the door is open."
+    )
+    debounce_ms: int = Field(
+        default=50, ge=0, le=5000, description="A level must hold this long to count (bounce)."
+    )
+
+
+ContactConfig = Annotated[HttpContactConfig | GpioContactConfig, Field(discriminator="type")]

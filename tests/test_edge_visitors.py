@@ -1,0 +1,436 @@
+"""Visitors, schedules, duress and doors at a running edge agent, on real parts: passes arrive as
+real ``pass_update`` messages over Mosquitto, credentials and door contacts come over real HTTP,
+alarms and releases land in the real event store's outbox."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge_agent.access.actuators import Actuator
+from edge_agent.access.schedule import AccessSchedules, ScheduleConfig
+from edge_agent.errors import ReleaseNotRecorded
+from edge_agent.runtime import EdgeAgent
+from edge_agent.store.rows import Passage
+from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
+from gridgate_wire import (
+    EDGE_CHANNELS,
+    Channel,
+    CredentialKind,
+    Decision,
+    DoorAlarm,
+    DoorRelease,
+    EdgeEvent,
+    EdgePass,
+    PassageDirection,
+    PassageMethod,
+    PassUpdate,
+    RemoteUnlock,
+    SubjectKind,
+    decode_from_topic,
+    edge_subscription,
+    encode,
+    hub_topic,
+    make_secret,
+    new_fields,
+    qr_payload,
+    utc_now,
+)
+from tests.brokers import Mosquitto
+from tests.doubles import RecordingActuator
+from tests.edge_helpers import edge_config
+from tests.roster_builders import resident, roster
+from tests.waiting import wait_until
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TOKEN = "q3Vb9xLr0TzWm2Kd5YhN"
+READER_TOKEN = "door-c0ntroller-token"
+HOUR = timedelta(hours=1)
+NO_HOLIDAYS = {"calendar": {"country": ""}}
+
+
+def visitor_pass(ident: str, pin: str, **over: Any) -> EdgePass:
+    now = utc_now()
+    fields: dict[str, Any] = {
+        "pass_id": ident,
+        "house_id": "HA1",
+        "display_name": "王女士",
+        "secrets": [make_secret(CredentialKind.QR, TOKEN), make_secret(CredentialKind.PIN, pin)],
+        "valid_from": now - HOUR,
+        "valid_until": now + 5 * HOUR,
+    }
+    fields.update(over)
+    return EdgePass.model_validate(fields)
+
+
+def pass_update(
+    edge_id: str,
+    version: int,
+    *passes: EdgePass,
+    base: int | None = None,
+    revoked: list[str] | None = None,
+) -> PassUpdate:
+    return PassUpdate(
+        **new_fields(),
+        edge_id=edge_id,
+        pass_version=version,
+        base_version=base,
+        passes=list(passes),
+        revoked=revoked or [],
+    )
+
+
+class Hub:
+    """A stand-in hub on the real broker: every edge-to-hub message, and commands."""
+
+    def __init__(self, broker: Mosquitto, name: str) -> None:
+        self.messages: list[Any] = []
+        subs = [(edge_subscription(ch), 1) for ch in EDGE_CHANNELS if ch is not Channel.STATUS]
+        self.link = MqttLink(
+            LinkSettings(host="127.0.0.1", port=broker.port, client_id=name, subscriptions=subs),
+            on_message=self._collect,
+        )
+        self.link.start()
+        self.link.wait_connected(10)
+
+    def _collect(self, incoming: Incoming) -> None:
+        self.messages.append(decode_from_topic(incoming.topic, incoming.payload))
+
+    def of(self, kind: str) -> list[Any]:
+        return [m for m in self.messages if kind == m.KIND]
+
+    def send(self, edge_id: str, channel: Channel, message: Any) -> None:
+        assert self.link.publish(hub_topic(edge_id, channel), encode(message)).wait(10)
+
+
+def outbox(agent: EdgeAgent, kind: type[Any]) -> list[Any]:
+    rows = agent.store.outbox_after(0, 10_000)
+    decoded = [decode_from_topic(r.topic, r.payload) for r in rows]
+    return [m for m in decoded if isinstance(m, kind)]
+
+
+def post(
+    port: int, path: str, body: dict[str, Any], token: str | None = READER_TOKEN
+) -> tuple[int, dict[str, Any]]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["X-Gridgate-Token"] = token
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers=headers,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - loopback test
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EdgeAgent]:
+    """An edge with an http door contact at the north gate and a side gate closed now (its
+    hours apply to residents too), duress PINs on, a resident with a card and a PIN."""
+    monkeypatch.setenv("GRIDGATE_READER_TOKEN", READER_TOKEN)
+    config = edge_config(
+        tmp_path,
+        None,
+        http={"port": 0, "token_secret": "reader_token"},
+        doors=[
+            {"gate": "north", "open_s": 3, "contact": {"type": "http"}},
+            {"gate": "side", "open_s": 3},
+        ],
+        schedules={
+            **NO_HOLIDAYS,
+            "gates": {"side": {"schedule": {"windows": [closed_now_window()]}}},
+        },
+        duress={"enabled": True},
+        door_monitor={
+            "held_open_s": 1.5,
+            "check_interval_s": 0.1,
+            "release_limit": 2,
+            "release_window_s": 60,
+        },
+    )
+    edge = EdgeAgent(config)
+    edge.doors["north"] = RecordingActuator()
+    edge.doors["side"] = RecordingActuator()
+    edge.handle_command(roster(config.edge_id, 1, [resident("R1", "H1", card="c-1", pin="4321")]))
+    yield edge
+    edge.stop()
+
+
+def closed_now_window() -> dict[str, Any]:
+    """A daily window that opens an hour from now and closes two hours from now (local)."""
+    local = utc_now().astimezone(SHANGHAI)
+    start, end = local + HOUR, local + 2 * HOUR
+    return {"days": [1, 2, 3, 4, 5, 6, 7], "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+
+
+def openings(agent: EdgeAgent, gate: str) -> list[float]:
+    door = agent.doors[gate]
+    assert isinstance(door, RecordingActuator)
+    return door.openings
+
+
+# ------------------------------------------------------------------------------- passes
+
+
+@pytest.mark.slow
+def test_pass_over_the_broker_opens_in_its_window_until_used_up_or_revoked(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    edge_id = "edge-vis"
+    agent = EdgeAgent(edge_config(tmp_path, broker, edge_id=edge_id))
+    door = RecordingActuator()
+    agent.doors["north"] = door
+    hub = Hub(broker, "probe-vis")
+    agent.start()
+    try:
+        agent.link.wait_connected(10)
+        later = utc_now() + 2 * HOUR
+        hub.send(
+            edge_id,
+            Channel.PASSES,
+            pass_update(
+                edge_id,
+                1,
+                visitor_pass("P-live", "482913", max_uses=2),
+                visitor_pass("P-soon", "550011", valid_from=later, valid_until=later + HOUR),
+                visitor_pass(
+                    "P-gone", "550022", valid_from=later - 9 * HOUR, valid_until=later - 4 * HOUR
+                ),
+                visitor_pass("P-side", "550033", gates=["side"]),
+            ),
+        )
+        wait_until(lambda: hub.of("pass_ack"), what="the edge's pass_ack")
+        assert (hub.of("pass_ack")[0].pass_version, hub.of("pass_ack")[0].applied) == (1, True)
+
+        first = agent.present_credential("north", CredentialKind.PIN, "482913")
+        assert (first.decision, first.subject, first.reason) == (
+            Decision.GRANT,
+            SubjectKind.VISITOR,
+            "visitor pass",
+        )
+        assert (first.house_id, first.pass_id, first.resident_id) == ("HA1", "P-live", None)
+        # Leaving through an exit reader costs no use.
+        out = agent.present_credential("north", CredentialKind.PIN, "482913", PassageDirection.OUT)
+        assert out.decision is Decision.GRANT
+        qr = qr_payload("P-live", TOKEN)
+        assert agent.present_credential("north", CredentialKind.QR, qr).decision is Decision.GRANT
+        used_up = agent.present_credential("north", CredentialKind.QR, qr)
+        assert (used_up.decision, used_up.reason) == (Decision.DENY, "pass used up")
+        assert used_up.pass_id == "P-live"
+        assert len(door.openings) == 3
+
+        refusals = {
+            pin: agent.present_credential("north", CredentialKind.PIN, pin).reason
+            for pin in ("550011", "550022", "550033")
+        }
+        assert refusals == {
+            "550011": "pass not yet valid",
+            "550022": "pass expired",
+            "550033": "pass not valid at this gate",
+        }
+        # Revocation arrives as a delta; from then on the gate says so.
+        hub.send(edge_id, Channel.PASSES, pass_update(edge_id, 2, base=1, revoked=["P-side"]))
+        wait_until(lambda: len(hub.of("pass_ack")) == 2)
+        side = agent.present_credential("north", CredentialKind.PIN, "550033")
+        assert (side.decision, side.reason) == (Decision.DENY, "pass revoked")
+        # A delta on a base this edge does not have is refused with the reason.
+        hub.send(edge_id, Channel.PASSES, pass_update(edge_id, 9, base=7))
+        wait_until(lambda: len(hub.of("pass_ack")) == 3)
+        refused = hub.of("pass_ack")[-1]
+        assert not refused.applied
+        assert "full pass list" in refused.error
+        # Every attempt reached the hub as an ordinary edge_event, pass id and host house on it.
+        wait_until(lambda: len(hub.of("edge_event")) == 8)
+        visitors = [e for e in hub.of("edge_event") if e.subject is SubjectKind.VISITOR]
+        assert len(visitors) == 8
+        assert {e.house_id for e in visitors} == {"HA1"}
+        assert len(door.openings) == 3
+    finally:
+        agent.stop()
+        hub.link.stop()
+    stored = EdgeAgent(edge_config(tmp_path, None, edge_id=edge_id))
+    rows = stored.store.events_after(0)
+    stored.stop()
+    assert [r.pass_id for r in rows][:2] == ["P-live", "P-live"]
+
+
+def test_a_scheduled_gate_refuses_at_night_with_the_reason(agent: EdgeAgent) -> None:
+    # The side gate is closed now; north has no schedule.
+    refused = agent.present_credential("side", CredentialKind.CARD, "c-1")
+    assert (refused.decision, refused.reason) == (Decision.DENY, "outside hours: gate_closed")
+    assert refused.resident_id == "R1"
+    assert openings(agent, "side") == []
+    assert agent.present_credential("north", CredentialKind.CARD, "c-1").decision is Decision.GRANT
+    # A gate closed 22:00-06:00: the rule at night and by day, in the compound's time zone.
+    night_gate = {"windows": [{"days": [1, 2, 3, 4, 5, 6, 7], "start": "06:00", "end": "22:00"}]}
+    agent.policy.schedules = AccessSchedules(
+        ScheduleConfig.model_validate({**NO_HOLIDAYS, "gates": {"side": {"schedule": night_gate}}})
+    )
+    night = datetime(2026, 12, 1, 23, 30, tzinfo=SHANGHAI).astimezone(UTC)
+    day = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    assert agent.policy.for_credential(CredentialKind.CARD, "c-1", "side", night).reason == (
+        "outside hours: gate_closed"
+    )
+    assert agent.policy.for_credential(CredentialKind.CARD, "c-1", "side", day).granted
+
+
+def test_duress_pin_opens_as_usual_and_raises_a_silent_alarm(agent: EdgeAgent) -> None:
+    agent.passes.apply(pass_update("edge-t", 1, visitor_pass("P-1", "482913")))
+    event = agent.present_credential("north", CredentialKind.PIN, "4322")  # 4321 + 1
+    assert (event.decision, event.reason, event.resident_id) == (Decision.GRANT, "resident", "R1")
+    assert len(openings(agent, "north")) == 1
+    visitor = agent.present_credential("north", CredentialKind.PIN, "482914")  # a pass's too
+    assert (visitor.decision, visitor.pass_id) == (Decision.GRANT, "P-1")
+    alarms = outbox(agent, DoorAlarm)
+    assert [(a.kind.value, a.silent) for a in alarms] == [("duress", True), ("duress", True)]
+    assert (alarms[0].event_id, alarms[0].resident_id, alarms[0].house_id) == (
+        event.id,
+        "R1",
+        "H1",
+    )
+    assert (alarms[1].pass_id, alarms[1].house_id) == ("P-1", "HA1")
+    # The real PIN raises nothing.
+    agent.present_credential("north", CredentialKind.PIN, "4321")
+    assert len(outbox(agent, DoorAlarm)) == 2
+
+
+# ------------------------------------------------------------------------------- doors
+
+
+def test_forced_and_held_doors_from_the_http_contact_become_alarms(agent: EdgeAgent) -> None:
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    door = {"gate": "north", "lane": 0}
+    assert post(port, "/door", {**door, "state": "closed"}, token=None)[0] == 401
+    assert post(port, "/door", {"gate": "side", "state": "open"})[0] == 400  # no contact there
+    assert post(port, "/door", {**door, "state": "ajar"})[0] == 400
+    assert post(port, "/door", {**door, "state": "closed"}) == (200, {"recorded": True})
+    # Opened with no grant: forced.
+    post(port, "/door", {**door, "state": "open"})
+    post(port, "/door", {**door, "state": "closed"})
+    assert [a.kind.value for a in outbox(agent, DoorAlarm)] == ["forced_open"]
+    # A granted card, then the door opens: authorised, no alarm.
+    code, answer = post(port, "/credential", {"gate": "north", "kind": "card", "value": "c-1"})
+    assert (code, answer["decision"]) == (200, "grant")
+    post(port, "/door", {**door, "state": "open"})
+    assert len(outbox(agent, DoorAlarm)) == 1
+    # ...but left open past the limit: held open, cleared when it closes.
+    wait_until(lambda: len(outbox(agent, DoorAlarm)) == 2, what="a held-open alarm", timeout=10)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
+        doors = json.loads(reply.read())["doors"]
+    assert doors == [
+        {
+            "gate": "north",
+            "lane": 0,
+            "state": "open",
+            "since": doors[0]["since"],
+            "held_open_alarm": True,
+        }
+    ]
+    post(port, "/door", {**door, "state": "closed"})
+    held, cleared = outbox(agent, DoorAlarm)[1:]
+    assert (held.kind.value, held.phase.value) == ("held_open", "raised")
+    assert (held.open_seconds or 0) >= 1.5
+    assert (cleared.phase.value, cleared.raised_id) == ("cleared", held.id)
+
+
+def test_tailgating_passage_raises_its_alarm(agent: EdgeAgent) -> None:
+    passage = Passage(
+        occurred_at=utc_now(),
+        gate="north",
+        direction=PassageDirection.IN,
+        method=PassageMethod.FACE,
+        subject=SubjectKind.RESIDENT,
+        resident_id="R1",
+        house_id="H1",
+        decision=Decision.GRANT,
+        tailgating=True,
+    )
+    event: EdgeEvent = agent.desk.admit(passage, agent.door("north"), open_door=False)
+    (alarm,) = outbox(agent, DoorAlarm)
+    assert (alarm.kind.value, alarm.event_id, alarm.silent) == ("tailgating", event.id, False)
+
+
+class CheckingActuator(Actuator):
+    """Opens only if the release is already in the outbox: never unrecorded."""
+
+    def __init__(self, agent: EdgeAgent) -> None:
+        self.agent = agent
+        self.openings = 0
+
+    def open(self, seconds: float) -> bool:
+        released = outbox(self.agent, DoorRelease)
+        assert released, "door opened before the release was recorded"
+        assert released[-1].opened
+        self.openings += 1
+        return True
+
+
+def unlock(gate: str = "north", expires_in: timedelta = timedelta(seconds=30)) -> RemoteUnlock:
+    return RemoteUnlock(
+        **new_fields(),
+        edge_id="edge-t",
+        gate=gate,
+        actor="centre-duty",
+        reason="居民忘带门卡",
+        expires_at=utc_now() + expires_in,
+    )
+
+
+def test_remote_unlock_is_recorded_before_opening_and_refused_when_stale(
+    agent: EdgeAgent,
+) -> None:
+    door = CheckingActuator(agent)
+    agent.doors["north"] = door
+    first = unlock()
+    agent.handle_command(first)
+    agent.handle_command(first)  # delivered twice by the broker: opens once
+    assert door.openings == 1
+    (release,) = outbox(agent, DoorRelease)
+    assert (release.source.value, release.command_id, release.actor, release.opened) == (
+        "centre",
+        first.id,
+        "centre-duty",
+        True,
+    )
+    agent.handle_command(unlock(expires_in=timedelta(seconds=-1)))  # sat in a queue too long
+    agent.handle_command(unlock(gate="nowhere"))
+    agent.handle_command(unlock())  # second within the window: allowed (limit 2)
+    agent.handle_command(unlock())  # third: throttled
+    assert door.openings == 2
+    outcomes = [(r.opened, r.detail) for r in outbox(agent, DoorRelease)]
+    assert outcomes == [
+        (True, ""),
+        (False, "expired"),
+        (False, "unknown_gate"),
+        (True, ""),
+        (False, "throttled"),
+    ]
+    # A door opened remotely is authorised for the contact: no forced-open alarm.
+    agent.door_service.contact("north", 0, False)
+    agent.door_service.contact("north", 0, True)
+    assert outbox(agent, DoorAlarm) == []
+
+
+def test_a_release_the_store_cannot_record_opens_nothing(agent: EdgeAgent) -> None:
+    door = RecordingActuator()
+    agent.doors["north"] = door
+    agent.store.close()  # every write now fails
+    with pytest.raises(ReleaseNotRecorded):
+        agent.handle_command(unlock())
+    assert door.openings == []
