@@ -49,6 +49,36 @@ def _gallery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _guard_user(args: argparse.Namespace) -> int:
+    """Print a guard-room login entry (name and Argon2 hash) to paste into the configuration:
+    the password is typed twice at a terminal, or read as one line from a pipe."""
+    import getpass
+
+    from pydantic import ValidationError
+
+    from edge_agent.guard_room.auth import hash_password
+    from edge_agent.guard_room.config import GuardUser
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("gridgate-edge guard-user: the passwords differ", file=sys.stderr)  # noqa: T201
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        print("gridgate-edge guard-user: use at least 8 characters", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        user = GuardUser(name=args.name, password_hash=hash_password(password))
+    except ValidationError as exc:
+        print(f"gridgate-edge guard-user: {exc.errors()[0]['msg']}", file=sys.stderr)  # noqa: T201
+        return 2
+    print("# under guard_room.users in the edge configuration:")  # noqa: T201
+    print(f"- name: {user.name}\n  password_hash: '{user.password_hash}'")  # noqa: T201
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser, sub = build_parser(
         "gridgate-edge", "gridgate edge agent for one residential compound", DEFAULT_CONFIG
@@ -78,7 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     calibrate.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     calibrate.add_argument("--report", type=Path, default=None, help="also write it here (JSON)")
+    guard_user = sub.add_parser("guard-user", help="guard-room logins")
+    guard_sub = guard_user.add_subparsers(dest="guard_command", required=True)
+    add_guard = guard_sub.add_parser(
+        "add", help="print a login entry (name and Argon2 hash) for guard_room.users"
+    )
+    add_guard.add_argument("name", help="the guard's login name")
     args = parser.parse_args(argv)
+    if args.command == "guard-user":
+        return _guard_user(args)
     if args.command == "calibrate":
         from edge_agent.gallery.selfcheck import run_self_check
 

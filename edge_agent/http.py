@@ -165,10 +165,7 @@ class EdgeHttpServer:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.send_header("Cache-Control", "no-store")
                 self.send_header("X-Frame-Options", "DENY")
-                self.send_header(
-                    "Content-Security-Policy",
-                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-                )
+                self.send_header("Content-Security-Policy", PAGE_CSP)
                 for name, value in reply.headers:
                     self.send_header(name, value)
                 self.end_headers()
