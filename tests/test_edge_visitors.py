@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge_agent.access.actuators import Actuator
+from edge_agent.access.actuators import Actuator, create_contact
 from edge_agent.access.schedule import AccessSchedules, ScheduleConfig
-from edge_agent.errors import ReleaseNotRecorded
+from edge_agent.config import EdgeConfig
+from edge_agent.errors import ActuatorError, ReleaseNotRecorded
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.rows import Passage
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
@@ -434,3 +435,23 @@ def test_a_release_the_store_cannot_record_opens_nothing(agent: EdgeAgent) -> No
     with pytest.raises(ReleaseNotRecorded):
         agent.handle_command(unlock())
     assert door.openings == []
+
+
+def test_gpio_contact_without_libgpiod_is_an_actuator_error() -> None:
+    try:
+        import gpiod  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        pass
+    else:  # pragma: no cover - a board with libgpiod
+        pytest.skip("libgpiod is installed here")
+    config = EdgeConfig.model_validate(
+        {
+            "edge_id": "edge-g",
+            "compound_id": "c1",
+            "doors": [{"gate": "north", "contact": {"type": "gpio", "line": 17}}],
+        }
+    )
+    contact = config.doors[0].contact
+    assert contact is not None
+    with pytest.raises(ActuatorError, match="gpiod"):
+        create_contact(contact, "north")
