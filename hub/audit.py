@@ -25,6 +25,7 @@ class Action(StrEnum):
     IMPORT = "import"
     LOGIN = "login"
     LOGOUT = "logout"
+    UNLOCK = "unlock"  # a door opened without a credential: asked for, or reported (issue 18)
 
 
 def record(

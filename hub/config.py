@@ -83,6 +83,45 @@ class PassagesConfig(StrictModel):
     )
 
 
+class PassesConfig(StrictModel):
+    """Visitor passes at the hub (issue 18; the rules of hub.passes)."""
+
+    max_visitor_days: int = Field(default=30, ge=1, le=366, description="Longest visitor pass.")
+    max_long_term_days: int = Field(
+        default=366, ge=1, le=3660, description="Longest carer or domestic-helper pass."
+    )
+    pin_digits: int = Field(default=6, ge=4, le=12, description="Digits of a generated PIN.")
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description=(
+            "A pass is forgotten (name and phone with it) this long after it ended; purged with "
+            "the passages."
+        ),
+    )
+    retry_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Re-send a pass list version not acknowledged by its edge after this long.",
+    )
+
+
+class DoorsConfig(StrictModel):
+    """Doors at the hub (issue 18): remote unlock from the centre."""
+
+    unlock_expiry_s: float = Field(
+        default=60.0,
+        ge=5,
+        le=3600,
+        description=(
+            "A remote unlock expires this long after it is sent: an edge that gets it later "
+            "(offline, a queued command) refuses it instead of opening late."
+        ),
+    )
+
+
 class ApiConfig(StrictModel):
     enabled: bool = Field(default=True, description="Serve the JSON API and the web pages.")
     host: str = Field(
@@ -131,6 +170,10 @@ class HubConfig(StrictModel):
     passages: PassagesConfig = Field(
         default_factory=PassagesConfig, description="What the hub keeps of passages."
     )
+    passes: PassesConfig = Field(
+        default_factory=PassesConfig, description="Visitor passes: limits, retention, re-sends."
+    )
+    doors: DoorsConfig = Field(default_factory=DoorsConfig, description="Remote unlock.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
     api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API and web pages.")
     site: SiteConfig = Field(default_factory=SiteConfig, description="Pages: zone, language.")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
 
 from hub.auth import SessionPolicy
+from hub.config import PassesConfig
 from hub.live import TaskFeed
 from hub.uow import Publisher, UnitOfWork, unit_of_work
 
@@ -23,6 +25,8 @@ class HubContext:
     default_language: str = "zh-CN"
     feed: TaskFeed = field(default_factory=TaskFeed)
     secure_cookies: bool = False
+    passes: PassesConfig = field(default_factory=PassesConfig)
+    unlock_expiry: timedelta = timedelta(seconds=60)
 
     def work(self) -> AbstractContextManager[UnitOfWork]:
         """A transaction whose messages are published after it commits."""

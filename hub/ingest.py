@@ -39,6 +39,7 @@ from gridgate_wire import (
     ErasureConfirmation,
     HubAck,
     Message,
+    PassUpdate,
     RosterAck,
     RosterUpdate,
     decode_from_topic,
@@ -47,8 +48,9 @@ from gridgate_wire import (
     new_fields,
     worker_topic,
 )
-from hub import deadletter, edgestate, scope
+from hub import deadletter, edgestate, gate_reactions, scope
 from hub import passages as hub_passages
+from hub import passes as hub_passes
 from hub.config import PassagesConfig
 from hub.live import TaskFeed
 from hub.privacy import on_enrolment, on_erasure
@@ -132,6 +134,9 @@ class Ingestor:
         self.feed: TaskFeed | None = None
         self.stats = IngestStats()
         self.committed = threading.Condition()
+        # Messages stored but refused by the hub's rules (a walk-in of another compound): each
+        # becomes a dead letter with the reason, after its batch commits.
+        self._kept_refusals: list[tuple[EdgeMessage, str]] = []
 
     def attach(self, link: MqttLink) -> None:
         self.link = link
@@ -220,9 +225,13 @@ class Ingestor:
             elif index not in verdict.ignored:
                 keep.append(entry)
         out = Outbound()
+        self._kept_refusals = []
         stored, failed = self._store(keep, out, now)
         for entry, reason in failed:
             bad.append(self._dead(entry, now, "$", reason))
+        by_message = {id(e.message): e for e in keep}
+        for message, reason in self._kept_refusals:
+            bad.append(self._dead(by_message[id(message)], now, "$", reason))
         deadletter.write(self._engine, bad)
         rows = [e.row for e in keep + acked if e.row is not None]
         self._after_commit(batch, rows, out)
@@ -312,6 +321,7 @@ class Ingestor:
         messages = [e.message for e in entries if isinstance(e.message, EdgeMessage)]
         statuses = [e.message for e in entries if isinstance(e.message, EdgeStatus)]
         insert = insert_ignoring_duplicates(self._engine, edge_messages)
+        refusals: list[tuple[EdgeMessage, str]] = []
         with unit_of_work(self._engine, out.extend) as work:
             conn = work.conn
             per_edge: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -345,11 +355,14 @@ class Ingestor:
                     existing[key] = row.payload
                     stored += 1
                     per_edge[message.edge_id].append((message.seq, message.epoch or ""))
-                    self._react(conn, message, work.outbound)
+                    refused = self._react(conn, message, work.outbound)
+                    if refused is not None:
+                        refusals.append((message, refused))
             stored += self._flush(conn, insert, run, per_edge)
             edgestate.record(conn, per_edge, statuses)
             if self._passages.keep == "daily_counts":
                 hub_passages.count(conn, passages, self._zone)
+        self._kept_refusals.extend(refusals)  # committed: a rolled-back attempt adds nothing
         return stored
 
     @staticmethod
@@ -389,8 +402,11 @@ class Ingestor:
             per_edge[row.edge_id].append((row.seq, row.epoch))
         return len(run)
 
-    def _react(self, conn: Connection, message: EdgeMessage, out: Outbound) -> None:
-        """What the hub does with a newly stored message, in the same transaction."""
+    def _react(self, conn: Connection, message: EdgeMessage, out: Outbound) -> str | None:
+        """What the hub does with a newly stored message, in the same transaction; returns
+        why the hub's rules refuse it (kept, acknowledged and dead-lettered), else None."""
+        if isinstance(message, gate_reactions.KINDS):
+            return gate_reactions.react(conn, message, out)
         if isinstance(message, EdgeAlert):
             on_alert(conn, message.edge_id, message, out)
         elif isinstance(message, RosterAck):
@@ -401,6 +417,7 @@ class Ingestor:
             on_enrolment(conn, message)
         elif isinstance(message, ErasureConfirmation):
             on_erasure(conn, message)
+        return None
 
     def publish(self, out: Outbound) -> None:
         """After the commit: task changes to workers, roster and suppressions to edges."""
@@ -414,9 +431,11 @@ class Ingestor:
         for message in out.to_edges:
             publish_to_edge(self.link, message)
         rosters = [m for m in out.to_edges if isinstance(m, RosterUpdate)]
-        if rosters:
+        pass_lists = [m for m in out.to_edges if isinstance(m, PassUpdate)]
+        if rosters or pass_lists:
             with self._engine.begin() as conn:
                 mark_sent(conn, rosters, datetime.now(UTC))
+                hub_passes.mark_sent(conn, pass_lists, datetime.now(UTC))
 
     def _acknowledge(self, batch: list[Incoming], rows: list[StoredMessage]) -> None:
         link = self.link

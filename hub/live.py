@@ -7,6 +7,10 @@ process reach workers' phones through MQTT, and this process's pages through one
 (issue 19): while any page is open, one thread reads the task transitions committed since the
 last look (a range of the primary key: its cost follows the changes, not the district) and offers
 them like local changes. 800 open phones cost one query every few seconds, not 800.
+
+Door alarms (issue 18) travel the same fan-out as :class:`AlarmNotice`, offered to the pages of
+staff whose communities include the alarm's (a grid worker's page never gets one). They come
+from the ingest of this process; pages of another hub process see them on their next load.
 """
 
 from __future__ import annotations
@@ -38,6 +42,32 @@ class TaskNotice:
     revision: int
 
 
+@dataclass(frozen=True)
+class AlarmNotice:
+    alarm_id: str
+    community_id: str
+    kind: str
+    phase: str  # raised | cleared | acknowledged
+    priority: int  # 0 urgent (duress), 1 high, 2 normal
+
+
+Notice = TaskNotice | AlarmNotice
+Scope = tuple[frozenset[str] | None, frozenset[str] | None]  # (grids, alarm communities)
+
+
+def _reaches(notice: Notice, scope: Scope) -> bool:
+    grids, communities = scope
+    if isinstance(notice, AlarmNotice):
+        return communities is None or notice.community_id in communities
+    return grids is None or notice.grid_id in grids
+
+
+def _key(notice: Notice) -> tuple[str, int]:
+    if isinstance(notice, AlarmNotice):
+        return (f"alarm:{notice.alarm_id}:{notice.phase}", 0)
+    return (notice.task_id, notice.revision)
+
+
 class TaskFeed:
     def __init__(self, poll_s: float = POLL_S) -> None:
         self.poll_s = poll_s
@@ -47,19 +77,21 @@ class TaskFeed:
         self._recent: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._lock = threading.Lock()
         self._listeners: list[
-            tuple[
-                asyncio.AbstractEventLoop, asyncio.Queue[TaskNotice | None], frozenset[str] | None
-            ]
+            tuple[asyncio.AbstractEventLoop, asyncio.Queue[Notice | None], Scope]
         ] = []
 
     def subscribe(
-        self, grids: frozenset[str] | None, engine: Engine | None = None
-    ) -> asyncio.Queue[TaskNotice | None]:
-        """A queue of notices for these grids (None: all). With ``engine``, changes committed by
-        other hub processes arrive too, through the one shared poll."""
-        queue: asyncio.Queue[TaskNotice | None] = asyncio.Queue(maxsize=100)
+        self,
+        grids: frozenset[str] | None,
+        engine: Engine | None = None,
+        alarms_of: frozenset[str] | None = frozenset(),
+    ) -> asyncio.Queue[Notice | None]:
+        """A queue of notices for these grids (None: all) and door alarms of the communities
+        ``alarms_of`` (None: all; empty, the default: none). With ``engine``, task changes
+        committed by other hub processes arrive too, through the one shared poll."""
+        queue: asyncio.Queue[Notice | None] = asyncio.Queue(maxsize=100)
         with self._lock:
-            self._listeners.append((asyncio.get_running_loop(), queue, grids))
+            self._listeners.append((asyncio.get_running_loop(), queue, (grids, alarms_of)))
             if engine is not None and (self._poller is None or not self._poller.is_alive()):
                 self._stop.clear()
                 self._poller = threading.Thread(
@@ -68,7 +100,7 @@ class TaskFeed:
                 self._poller.start()
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[TaskNotice | None]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Notice | None]) -> None:
         with self._lock:
             self._listeners = [entry for entry in self._listeners if entry[1] is not queue]
 
@@ -77,22 +109,22 @@ class TaskFeed:
         self._stop.set()
         with self._lock:
             listeners, self._listeners = self._listeners, []
-        for loop, queue, _grids in listeners:
+        for loop, queue, _scope in listeners:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(_put_dropping_oldest, queue, None)
 
-    def offer(self, notice: TaskNotice) -> None:
+    def offer(self, notice: Notice) -> None:
         """Thread-safe: called from the ingest thread or a request handler."""
         with self._lock:
-            key = (notice.task_id, notice.revision)
+            key = _key(notice)
             if key in self._recent:
                 return  # offered already (by this process, then seen again by the poll)
             self._recent[key] = None
             if len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
             listeners = list(self._listeners)
-        for loop, queue, grids in listeners:
-            if grids is None or notice.grid_id in grids:
+        for loop, queue, scope in listeners:
+            if _reaches(notice, scope):
                 loop.call_soon_threadsafe(_put_dropping_oldest, queue, notice)
 
     def _poll(self, engine: Engine) -> None:
@@ -140,9 +172,7 @@ def changes_query(last: int) -> Select[Any]:
     )
 
 
-def _put_dropping_oldest(
-    queue: asyncio.Queue[TaskNotice | None], notice: TaskNotice | None
-) -> None:
+def _put_dropping_oldest(queue: asyncio.Queue[Notice | None], notice: Notice | None) -> None:
     if queue.full():
         queue.get_nowait()
     queue.put_nowait(notice)

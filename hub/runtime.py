@@ -11,7 +11,7 @@ import uvicorn
 
 from gridgate_core.mqtt import MqttLink, settings_from_config
 from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
-from hub import passages
+from hub import passages, passes
 from hub.app import create_app
 from hub.auth import SessionPolicy
 from hub.config import HubConfig
@@ -75,6 +75,8 @@ class HubService:
             default_language=config.site.language,
             feed=self.feed,
             secure_cookies=config.api.secure_cookies,
+            passes=config.passes,
+            unlock_expiry=timedelta(seconds=config.doors.unlock_expiry_s),
         )
         self._http: uvicorn.Server | None = None
         self._threads: list[threading.Thread] = []
@@ -125,12 +127,34 @@ class HubService:
             _LOGGER.info("re-sent %d unacknowledged roster versions", len(due))
         return len(due) if self.link.connected else 0
 
+    def sync_passes(self, now: datetime | None = None) -> int:
+        """Every edge's pass list: a full list for an edge that has none yet (newly registered)
+        or that refused a delta, then every version not acknowledged in time, published."""
+        moment = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            for edge_id in passes.edges_without_list(conn):
+                passes.queue_full_list(conn, edge_id, moment)
+            passes.build_wanted(conn, moment)
+        with self.engine.begin() as conn:
+            due = passes.due_for_resend(conn, moment, timedelta(seconds=self.config.passes.retry_s))
+            if due and self.link.connected:
+                for message in due:
+                    publish_to_edge(self.link, message)
+                passes.mark_sent(conn, due, moment)
+        if due:
+            _LOGGER.info("sent %d unacknowledged pass list versions", len(due))
+        return len(due) if self.link.connected else 0
+
     # ---------------------------------------------------------------- lifecycle
 
     def purge(self, now: datetime | None = None) -> dict[str, int]:
-        """What the retention policy no longer keeps (hub.passages), deleted now."""
+        """What the retention policy no longer keeps (hub.passages, ended visitor passes),
+        deleted now."""
+        moment = now or datetime.now(UTC)
         with self.engine.begin() as conn:
-            done = passages.purge(conn, self.config.passages, now or datetime.now(UTC))
+            done = passages.purge(conn, self.config.passages, moment)
+            ended = moment - timedelta(days=self.config.passes.retention_days)
+            done["visitor passes"] = passes.purge(conn, ended)
         if any(done.values()):
             _LOGGER.info("purged %s", ", ".join(f"{n} {k}" for k, n in done.items() if n))
         return done
@@ -141,6 +165,7 @@ class HubService:
         while not self._stop.wait(_DUTY_INTERVAL_S):
             try:
                 self.resend_rosters()
+                self.sync_passes()
                 if time.monotonic() - last_escalation >= _ESCALATION_INTERVAL_S:
                     last_escalation = time.monotonic()
                     self.escalate()

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from gridgate_wire import Message, WorkerTask
 from hub.errors import HubError
-from hub.live import TaskNotice
+from hub.live import AlarmNotice, Notice, TaskNotice
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Outbound:
 
     to_workers: list[WorkerTask] = field(default_factory=list)
     to_edges: list[Message] = field(default_factory=list)
-    notices: list[TaskNotice] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def extend(self, other: Outbound) -> None:
         self.to_workers.extend(other.to_workers)
@@ -47,11 +47,11 @@ class UnitOfWork:
     conn: Connection
     outbound: Outbound = field(default_factory=Outbound)
 
-    def publish_after_commit(self, *messages: Message | WorkerTask | TaskNotice) -> None:
+    def publish_after_commit(self, *messages: Message | WorkerTask | Notice) -> None:
         for message in messages:
             if isinstance(message, WorkerTask):
                 self.outbound.to_workers.append(message)
-            elif isinstance(message, TaskNotice):
+            elif isinstance(message, TaskNotice | AlarmNotice):
                 self.outbound.notices.append(message)
             else:
                 self.outbound.to_edges.append(message)

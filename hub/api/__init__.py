@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api import oversight_routes, registry_routes, session_routes, task_routes, visit_routes
+from hub.api import (
+    oversight_routes,
+    pass_routes,
+    registry_routes,
+    session_routes,
+    task_routes,
+    visit_routes,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     session_routes.router,
@@ -13,4 +20,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     task_routes.router,
     oversight_routes.router,
     visit_routes.router,
+    pass_routes.router,
 )

@@ -17,10 +17,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import Field
 from sqlalchemy import Connection, delete, select, update
 
-from gridgate_core.config import StrictModel
 from gridgate_wire import (
     CredentialKind,
     PassKind,
@@ -38,11 +36,13 @@ from gridgate_wire import (
     uuid7,
 )
 from hub import audit
+from hub.config import PassesConfig
 from hub.passes.records import PassRecord, PassStatus, edge_pass, get_pass, list_passes
 from hub.passes.sync import (
     build_wanted,
     due_for_resend,
     edges_of_compound,
+    edges_without_list,
     mark_sent,
     on_pass_ack,
     queue_delta,
@@ -52,16 +52,6 @@ from hub.store.schema import compounds, edge_compounds, houses, pass_outbox, vis
 
 _LOGGER = logging.getLogger(__name__)
 OBJECT_TYPE = "visitor_pass"
-
-
-class PassesConfig(StrictModel):
-    """Pass rules at the hub (phase 2 adds this to HubConfig as ``passes``)."""
-
-    max_visitor_days: int = Field(default=30, ge=1, le=366, description="Longest visitor pass.")
-    max_long_term_days: int = Field(
-        default=366, ge=1, le=3660, description="Longest carer or domestic-helper pass."
-    )
-    pin_digits: int = Field(default=6, ge=4, le=12, description="Digits of a generated PIN.")
 
 
 class PassRefused(ValueError):
@@ -335,6 +325,7 @@ __all__ = [
     "due_for_resend",
     "edge_pass",
     "edges_of_compound",
+    "edges_without_list",
     "get_pass",
     "issue_pass",
     "list_passes",

@@ -28,6 +28,19 @@ def edges_of_compound(conn: Connection, compound_id: str) -> list[str]:
     ]
 
 
+def edges_without_list(conn: Connection) -> list[str]:
+    """Registered edges that never got a pass list (newly registered): each needs a full one."""
+    known = select(edge_pass_lists.c.edge_id)
+    return [
+        str(e)
+        for e in conn.scalars(
+            select(edge_compounds.c.edge_id)
+            .where(edge_compounds.c.edge_id.not_in(known))
+            .order_by(edge_compounds.c.edge_id)
+        )
+    ]
+
+
 def _next_version(conn: Connection, edge_id: str) -> int:
     """One atomic increment per edge (the row is made on first use)."""
     conn.execute(

@@ -11,8 +11,10 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.web import (
     dashboard_pages,
+    door_pages,
     exports,
     house_pages,
+    pass_pages,
     people_pages,
     session_pages,
     tasks_pages,
@@ -28,6 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     people_pages.router,
     exports.router,
     users_pages.router,
+    pass_pages.router,
+    door_pages.router,
 )
 
 

@@ -14,8 +14,9 @@ from fastapi.responses import Response, StreamingResponse
 from gridgate_wire import AlertKind, TaskState
 from hub import reports
 from hub.errors import Unauthenticated
+from hub.live import AlarmNotice
 from hub.request_context import hub_context
-from hub.services import oversight, reporting
+from hub.services import doors, oversight, reporting, sessions
 from hub.services.dashboard import DashboardFilter, dashboard
 from hub.services.paging import Window
 from hub.web.render import PAGE_SIZE, pager, render
@@ -40,6 +41,8 @@ def dashboard_page(
     chosen = DashboardFilter(grid_id, kind, state, overdue, since)
     with ctx.read() as conn:
         shown = dashboard(conn, user, chosen, ctx.site_timezone, ctx.template_limit)
+    with ctx.work() as work:  # an audited read when an alarm names someone
+        alarms = doors.list_alarms(work, user, "open", 20)
     created_from = chosen.since_date()
     return render(
         request,
@@ -63,6 +66,7 @@ def dashboard_page(
         },
         tasks=shown.tasks,
         reviews=shown.reviews,
+        alarms=alarms,
     )
 
 
@@ -73,7 +77,8 @@ async def events(request: Request, user: MaybeUser) -> Response:
     if user is None:
         raise Unauthenticated("not logged in")
     ctx = hub_context(request)
-    queue = ctx.feed.subscribe(user.grids, ctx.engine)
+    alarms_of = user.communities if sessions.is_staff(user) else frozenset()
+    queue = ctx.feed.subscribe(user.grids, ctx.engine, alarms_of)
 
     async def stream() -> AsyncIterator[str]:
         try:
@@ -86,6 +91,14 @@ async def events(request: Request, user: MaybeUser) -> Response:
                     continue
                 if notice is None:  # the hub is stopping
                     return
+                if isinstance(notice, AlarmNotice):
+                    alarm = {
+                        "alarm_id": notice.alarm_id,
+                        "kind": notice.kind,
+                        "phase": notice.phase,
+                    }
+                    yield f"event: alarm\ndata: {json.dumps(alarm)}\n\n"
+                    continue
                 data = {"task_id": notice.task_id, "state": notice.state}
                 yield f"event: task\ndata: {json.dumps(data)}\n\n"
         finally:

@@ -193,6 +193,8 @@
     const source = new EventSource("/events");
     const refresh = list ? refreshList : refreshPage;
     source.addEventListener("task", refresh);
+    // A door alarm (issue 18) changes the console and the doors page: reload what is shown.
+    source.addEventListener("alarm", refresh);
     // EventSource reconnects by itself; refresh after a reconnection in case we missed news.
     source.addEventListener("open", refresh);
   }
@@ -210,6 +212,12 @@
         window.caches) {
       caches.keys().then(function (names) { names.forEach(function (n) { caches.delete(n); }); });
     }
+  });
+
+  // The pass slip's print button (no inline handlers under the pages' CSP).
+  document.addEventListener("click", function (event) {
+    const target = event.target;
+    if (target instanceof HTMLElement && target.hasAttribute("data-print")) { window.print(); }
   });
 
   window.addEventListener("online", flush);

@@ -1,0 +1,157 @@
+"""Doors for the API and the pages: the console's door alarms (open and acknowledged;
+acknowledging is audited), and remote unlock from the centre, for staff of the edge's community
+only, with a reason, audited, sent after the commit with a short expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, union
+
+from hub import audit, doors
+from hub.auth import Principal
+from hub.errors import Invalid, NotFound
+from hub.services import sessions
+from hub.store.doors import door_alarms
+from hub.store.schema import (
+    compounds,
+    edge_compounds,
+    houses,
+    passage_counts,
+    residents,
+    visitor_passes,
+)
+from hub.uow import UnitOfWork
+from hub.visitor_models import DoorAlarmOut, DoorPlace, UnlockIn, UnlockOut
+
+ALARM_STATES = ("open", "acknowledged", "all")
+
+
+def _alarm_out(row: Row[Any]) -> DoorAlarmOut:
+    m = row._mapping
+    return DoorAlarmOut(
+        alarm_id=m["alarm_id"],
+        edge_id=m["edge_id"],
+        compound_id=m["compound_id"],
+        compound_name=m["compound_name"],
+        kind=m["kind"],
+        priority=m["priority"],
+        silent=m["silent"],
+        gate=m["gate"],
+        lane=m["lane"],
+        occurred_at=m["occurred_at"],
+        open_seconds=m["open_seconds"],
+        house_address=m["address"],
+        who=m["resident_name"] or m["pass_name"],
+        note=m["note"],
+        state=m["state"],
+        cleared_at=m["cleared_at"],
+        acknowledged_at=m["acknowledged_at"],
+        acknowledged_by=m["acknowledged_by"],
+        ack_note=m["ack_note"],
+    )
+
+
+def list_alarms(
+    work: UnitOfWork, principal: Principal, state: str = "open", limit: int = 100
+) -> list[DoorAlarmOut]:
+    """Staff only: their communities' alarms, most urgent and newest first. A list that names
+    residents or visitors (duress) is an audited read."""
+    sessions.require_staff(principal)
+    if state not in ALARM_STATES:
+        raise Invalid.field("invalid", "state", f"one of {', '.join(ALARM_STATES)}")
+    query = (
+        select(
+            door_alarms,
+            compounds.c.name.label("compound_name"),
+            houses.c.address,
+            residents.c.name.label("resident_name"),
+            visitor_passes.c.display_name.label("pass_name"),
+        )
+        .join(compounds, compounds.c.compound_id == door_alarms.c.compound_id)
+        .outerjoin(houses, houses.c.house_id == door_alarms.c.house_id)
+        .outerjoin(residents, residents.c.resident_id == door_alarms.c.resident_id)
+        .outerjoin(visitor_passes, visitor_passes.c.pass_id == door_alarms.c.pass_id)
+        .order_by(
+            door_alarms.c.state.desc(),  # open before acknowledged
+            door_alarms.c.priority,
+            door_alarms.c.occurred_at.desc(),
+        )
+        .limit(max(1, min(limit, 500)))
+    )
+    if principal.communities is not None:
+        query = query.where(door_alarms.c.community_id.in_(sorted(principal.communities)))
+    if state != "all":
+        query = query.where(door_alarms.c.state == state)
+    found = [_alarm_out(row) for row in work.conn.execute(query)]
+    named = [a.alarm_id for a in found if a.who is not None]
+    if named:
+        audit.record(
+            work.conn,
+            principal.actor,
+            audit.Action.READ,
+            doors.ALARM_OBJECT,
+            ",".join(named)[:200],
+            detail="door alarms naming residents or visitors",
+            object_ids=named[:200],
+        )
+    return found
+
+
+def acknowledge(work: UnitOfWork, principal: Principal, alarm_id: str, note: str) -> None:
+    sessions.require_staff(principal)
+    community = work.conn.scalar(
+        select(door_alarms.c.community_id).where(door_alarms.c.alarm_id == alarm_id)
+    )
+    if community is None or not principal.sees_community(str(community)):
+        raise NotFound.of("door alarm", alarm_id)
+    notice = doors.acknowledge(work.conn, alarm_id, principal.actor, note.strip())
+    if notice is not None:
+        work.publish_after_commit(notice)
+
+
+def remote_unlock(
+    work: UnitOfWork, principal: Principal, body: UnlockIn, expiry: timedelta
+) -> UnlockOut:
+    sessions.require_staff(principal)
+    place = doors.place_of_edge(work.conn, body.edge_id)
+    if place is None or not principal.sees_community(place.community_id):
+        raise NotFound.of("edge", body.edge_id)
+    reason = body.reason.strip()
+    if not reason:
+        raise Invalid.field("reason_needed", "reason", "is required")
+    command = doors.remote_unlock(
+        work.conn, place, body.gate, body.lane, principal.actor, reason, expiry
+    )
+    work.publish_after_commit(command)
+    return UnlockOut(
+        command_id=str(command.id),
+        edge_id=command.edge_id,
+        gate=command.gate,
+        expires_at=command.expires_at,
+    )
+
+
+def door_places(conn: Connection, principal: Principal) -> list[DoorPlace]:
+    """The edges of the user's communities, with the gates their passages and alarms named."""
+    sessions.require_staff(principal)
+    query = (
+        select(edge_compounds.c.edge_id, compounds.c.name, compounds.c.community_id)
+        .join(compounds, compounds.c.compound_id == edge_compounds.c.compound_id)
+        .order_by(compounds.c.name, edge_compounds.c.edge_id)
+    )
+    if principal.communities is not None:
+        query = query.where(compounds.c.community_id.in_(sorted(principal.communities)))
+    places = [(str(r[0]), str(r[1])) for r in conn.execute(query)]
+    gates: dict[str, set[str]] = {edge_id: set() for edge_id, _ in places}
+    if places:
+        seen = union(
+            select(passage_counts.c.edge_id, passage_counts.c.gate),
+            select(door_alarms.c.edge_id, door_alarms.c.gate),
+        ).subquery()
+        for edge_id, gate in conn.execute(
+            select(seen.c.edge_id, seen.c.gate).where(seen.c.edge_id.in_(sorted(gates)))
+        ):
+            gates[str(edge_id)].add(str(gate))
+    return [DoorPlace(edge_id=e, compound_name=n, gates=sorted(gates[e])) for e, n in places]
