@@ -21,6 +21,8 @@ from edge_agent.config import EdgeConfig
 from edge_agent.errors import ActuatorError, ReleaseNotRecorded
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.rows import Passage
+from gridgate_core.config import load_config
+from gridgate_core.errors import ConfigError
 from gridgate_core.mqtt import Incoming, LinkSettings, MqttLink
 from gridgate_wire import (
     EDGE_CHANNELS,
@@ -455,3 +457,41 @@ def test_gpio_contact_without_libgpiod_is_an_actuator_error() -> None:
     assert contact is not None
     with pytest.raises(ActuatorError, match="gpiod"):
         create_contact(contact, "north")
+
+
+def test_invalid_visitor_and_door_config_fails_at_start_with_field_and_reason(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "edge.yaml"
+    bad.write_text(
+        "edge_id: e1\n"
+        "compound_id: c1\n"
+        "doors:\n  - gate: north\n    contact: {type: reed}\n"
+        "door_monitor: {held_open_s: 0}\n"
+        "schedules: {time_zone: Mars/Olympus}\n"
+        "guard_room:\n  enabled: true\n  users: [{name: li, password_hash: hunter2}]\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(bad, EdgeConfig)
+    errors = dict(info.value.errors)
+    assert "door_monitor.held_open_s" in errors
+    assert "unknown time zone" in errors["schedules.time_zone"]
+    assert "Argon2" in errors["guard_room.users[0].password_hash"]
+    assert any(path.startswith("doors[0].contact") for path in errors)
+
+
+def test_retention_purges_passes_a_day_after_they_end(agent: EdgeAgent) -> None:
+    now = utc_now()
+    agent.passes.apply(
+        pass_update(
+            "edge-t",
+            1,
+            visitor_pass(
+                "P-old", "100001", valid_from=now - 80 * HOUR, valid_until=now - 30 * HOUR
+            ),
+            visitor_pass("P-recent", "100002", valid_from=now - 9 * HOUR, valid_until=now - HOUR),
+            visitor_pass("P-live", "100003"),
+        )
+    )
+    agent.retention.purge()
+    assert {p.pass_id for p in agent.passes.all()} == {"P-recent", "P-live"}

@@ -147,11 +147,13 @@ class GuardRoom:
         return at.astimezone(self.zone)
 
     def recent_passages(self) -> list[GatePassage]:
-        last = self.store.last_seq()
-        rows = self.store.events_after(max(0, last - 5 * self.config.recent_events))
-        rows = rows[-self.config.recent_events :]
-        names = {p.pass_id: p.edge_pass.display_name for p in self.passes.all()}
-        return [self._shown(row, names) for row in reversed(rows)]
+        """The latest passages, newest first."""
+        rows = self.store.latest_events(self.config.recent_events)
+        names: dict[str, str] = {}
+        for pass_id in {r.pass_id for r in rows if r.pass_id is not None}:
+            stored = self.passes.get(pass_id)
+            names[pass_id] = stored.edge_pass.display_name if stored is not None else ""
+        return [self._shown(row, names) for row in rows]
 
     def _shown(self, row: EventRow, names: dict[str, str]) -> GatePassage:
         if row.subject is SubjectKind.VISITOR:

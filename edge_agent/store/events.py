@@ -212,6 +212,15 @@ class EventStore:
             ).fetchall()
         return [EventRow.from_sql(row) for row in rows]
 
+    def latest_events(self, limit: int) -> list[EventRow]:
+        """The newest ``limit`` passages, newest first (the guard room's live list)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?",  # noqa: S608 - constant column list
+                (limit,),
+            ).fetchall()
+        return [EventRow.from_sql(row) for row in rows]
+
     def insert_events(self, events: list[EventRow]) -> None:
         """Bulk-load passages without outbox rows (the simulator feeding the analyser)."""
         with self._lock:
