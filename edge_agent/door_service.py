@@ -29,6 +29,7 @@ from edge_agent.access.doors import (
     unlock_refusal,
 )
 from edge_agent.errors import ReleaseNotRecorded
+from edge_agent.metrics import EdgeMetrics
 from edge_agent.recorder import Recorder
 from edge_agent.store.rows import Passage
 from gridgate_wire import (
@@ -56,7 +57,9 @@ class DoorService:
         door: Callable[[str], GateDoor],
         gates: Callable[[], set[str]],
         contacts: Mapping[str, DoorContact],
+        metrics: EdgeMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.monitor = monitor
         self.throttle = throttle
         self._recorder = recorder
@@ -75,6 +78,8 @@ class DoorService:
             )
         except Exception:  # an alarm input must not stop the gate; the store alarm shows it
             _LOGGER.exception("door alarm %s at %s not recorded", alarm.kind, alarm.gate)
+        if self.metrics is not None and not alarm.silent:
+            self.metrics.door_alarms.labels(alarm.kind.value, alarm.phase.value).inc()
 
     def admitted(self, passage: Passage, event: EdgeEvent, door_opened: bool) -> None:
         """The passage path's observer: arm the door, raise tailgating and duress alarms."""
@@ -197,6 +202,8 @@ class DoorService:
 
     def _record(self, fields: dict[str, object], *, opened: bool, detail: str) -> DoorRelease:
         at = utc_now()
+        if self.metrics is not None:
+            self.metrics.door_releases.labels(str(fields["source"]), str(opened).lower()).inc()
         try:
             return self._recorder.send(
                 Channel.DOOR_RELEASE,

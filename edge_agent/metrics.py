@@ -32,6 +32,18 @@ class EdgeMetrics:
             "gridgate_events", "Passages recorded", ["method", "decision"], registry=r
         )
         self.tailgating = Counter("gridgate_tailgating", "Extra people in one opening", registry=r)
+        self.door_alarms = Counter(
+            "gridgate_door_alarms",
+            "Door alarms raised or cleared (silent ones are not counted here)",
+            ["kind", "phase"],
+            registry=r,
+        )
+        self.door_releases = Counter(
+            "gridgate_door_releases",
+            "Doors released without a credential",
+            ["source", "opened"],
+            registry=r,
+        )
         self.outbox_depth = Gauge(
             "gridgate_outbox_depth", "Events not yet acknowledged", registry=r
         )

@@ -121,6 +121,7 @@ class EdgeAgent:
             self.door,
             self._known_gates,
             self.contacts,
+            self.metrics,
         )
         self.desk.observers.append(self.door_service)
         self.sources: dict[str, CameraSource] = {}

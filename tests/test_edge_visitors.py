@@ -306,6 +306,7 @@ def test_duress_pin_opens_as_usual_and_raises_a_silent_alarm(agent: EdgeAgent) -
         "H1",
     )
     assert (alarms[1].pass_id, alarms[1].house_id) == ("P-1", "HA1")
+    assert 'kind="duress"' not in agent.metrics.render().decode()  # silent: the centre only
     # The real PIN raises nothing.
     agent.present_credential("north", CredentialKind.PIN, "4321")
     assert len(outbox(agent, DoorAlarm)) == 2
@@ -350,6 +351,9 @@ def test_forced_and_held_doors_from_the_http_contact_become_alarms(agent: EdgeAg
     assert (held.kind.value, held.phase.value) == ("held_open", "raised")
     assert (held.open_seconds or 0) >= 1.5
     assert (cleared.phase.value, cleared.raised_id) == ("cleared", held.id)
+    text = agent.metrics.render().decode()
+    assert 'gridgate_door_alarms_total{kind="forced_open",phase="raised"} 1.0' in text
+    assert 'gridgate_door_alarms_total{kind="held_open",phase="cleared"} 1.0' in text
 
 
 def test_tailgating_passage_raises_its_alarm(agent: EdgeAgent) -> None:
@@ -424,6 +428,8 @@ def test_remote_unlock_is_recorded_before_opening_and_refused_when_stale(
         (True, ""),
         (False, "throttled"),
     ]
+    text = agent.metrics.render().decode()
+    assert 'gridgate_door_releases_total{opened="false",source="centre"} 3.0' in text
     # A door opened remotely is authorised for the contact: no forced-open alarm.
     agent.door_service.contact("north", 0, False)
     agent.door_service.contact("north", 0, True)
