@@ -1,10 +1,15 @@
-"""Test doubles for what cannot run here (door hardware), registered like real plugins."""
+"""Test doubles for what cannot run here (door hardware, door contacts), registered like real
+plugins."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from edge_agent.access.actuators import Actuator, register_actuator
+from edge_agent.access.actuators import Actuator, DoorContact, register_actuator, register_contact
+
+if TYPE_CHECKING:
+    from edge_agent.runtime import EdgeAgent
 
 
 class RecordingActuator(Actuator):
@@ -28,3 +33,22 @@ class RecordingConfig:
 @register_actuator("recording")
 def _recording(config: RecordingConfig, gate: str) -> RecordingActuator:
     return RecordingActuator()
+
+
+class FakeContact(DoorContact):
+    """Stands in for a door's reed switch: the test opens and closes the door."""
+
+    def set(self, is_open: bool, lane: int = 0) -> None:
+        self.changed(lane, is_open)
+
+
+@register_contact("fake")
+def _fake_contact(config: object, gate: str) -> FakeContact:
+    return FakeContact(gate)
+
+
+def fake_contact(agent: EdgeAgent, gate: str) -> FakeContact:
+    """Fit ``gate`` of a built (not yet started) agent with a fake door contact."""
+    contact = FakeContact(gate)
+    agent.contacts[gate] = contact
+    return contact

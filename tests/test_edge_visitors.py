@@ -48,7 +48,7 @@ from gridgate_wire import (
     utc_now,
 )
 from tests.brokers import Mosquitto
-from tests.doubles import RecordingActuator
+from tests.doubles import RecordingActuator, fake_contact
 from tests.edge_helpers import edge_config
 from tests.roster_builders import resident, roster
 from tests.waiting import wait_until
@@ -501,3 +501,12 @@ def test_retention_purges_passes_a_day_after_they_end(agent: EdgeAgent) -> None:
     )
     agent.retention.purge()
     assert {p.pass_id for p in agent.passes.all()} == {"P-recent", "P-live"}
+
+
+def test_a_fake_contact_started_with_the_agent_feeds_the_monitor(agent: EdgeAgent) -> None:
+    contact = fake_contact(agent, "side")
+    agent.start()
+    contact.set(is_open=False)
+    contact.set(is_open=True)
+    assert [a.kind.value for a in outbox(agent, DoorAlarm)] == ["forced_open"]
+    assert contact.state().value == "open"
