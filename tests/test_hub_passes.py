@@ -230,6 +230,8 @@ def test_pages_issue_show_the_slip_once_list_and_revoke(engine: Any) -> None:
         (sent,) = updates(published)
         pass_id = sent.passes[0].pass_id
         listed = client.get("/houses/HA1/passes")
+        # The form's local times (the site's zone) are the pass's window: active now.
+        assert 'class="badge pass-active"' in listed.text
         assert "王小红" in listed.text
         assert pin.group(1) not in listed.text
         assert "13900000009" in listed.text

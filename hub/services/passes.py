@@ -6,7 +6,7 @@ grids (a grid worker's own grid), and every list that shows them is an audited r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
@@ -76,6 +76,11 @@ def _out(record: PassRecord, place: _Place, personal: bool, now: datetime) -> Pa
     )
 
 
+def _utc(value: datetime) -> datetime:
+    """Times are stored in UTC (SQLite keeps the wall clock it is given); naive means UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _refused(exc: PassRefused) -> Invalid:
     return Invalid.field(_CODES.get(exc.field, "invalid"), exc.field, exc.reason)
 
@@ -89,8 +94,8 @@ def issue(
     queries.house(work.conn, principal, body.house_id)
     request = PassRequest(
         house_id=body.house_id,
-        valid_from=body.valid_from,
-        valid_until=body.valid_until,
+        valid_from=_utc(body.valid_from),
+        valid_until=_utc(body.valid_until),
         kind=body.kind,
         visitor_name=body.visitor_name,
         display_name=body.display_name.strip(),
