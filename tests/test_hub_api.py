@@ -151,7 +151,61 @@ def scope_requests(b_task: str, b_spare: str) -> dict[tuple[str, str], tuple[str
             "/api/v1/houses/HB1/tasks",
             {"kind": "welfare_check", "resident_id": "RB1", "note": "邻居来电"},
         ),
+        # Visitor passes and doors (issue 18): community B's pass {pass_b} and alarm {alarm_b}.
+        ("POST", "/api/v1/passes"): ("/api/v1/passes", b_pass_body()),
+        ("GET", "/api/v1/passes/{pass_id}"): ("/api/v1/passes/{pass_b}", None),
+        ("POST", "/api/v1/passes/{pass_id}/revoke"): (
+            "/api/v1/passes/{pass_b}/revoke",
+            {"reason": "x"},
+        ),
+        ("GET", "/api/v1/houses/{house_id}/passes"): ("/api/v1/houses/HB1/passes", None),
+        ("GET", "/api/v1/compounds/{compound_id}/passes"): ("/api/v1/compounds/cB/passes", None),
+        ("GET", "/api/v1/door-alarms"): ("/api/v1/door-alarms", None),
+        ("POST", "/api/v1/door-alarms/{alarm_id}/acknowledge"): (
+            "/api/v1/door-alarms/{alarm_b}/acknowledge",
+            {"note": "x"},
+        ),
+        ("GET", "/api/v1/doors"): ("/api/v1/doors", None),
+        ("POST", "/api/v1/doors/unlock"): (
+            "/api/v1/doors/unlock",
+            {"edge_id": "edge-B", "gate": "north", "reason": "test"},
+        ),
     }
+
+
+def b_pass_body() -> dict[str, Any]:
+    now = utc_now()
+    return {
+        "house_id": "HB1",
+        "visitor_name": "访客",
+        "valid_from": now.isoformat(),
+        "valid_until": (now + timedelta(hours=2)).isoformat(),
+    }
+
+
+def b_pass_and_alarm(engine: Any, edge_b: str) -> tuple[str, str]:
+    """A pass for house HB1 and a door alarm of edge B (community B)."""
+    from gridgate_wire import DoorAlarm
+    from hub.doors import on_door_alarm
+    from hub.passes import PassRequest, issue_pass
+
+    now = utc_now()
+    alarm = DoorAlarm.model_validate(
+        {
+            **new_fields(),
+            "edge_id": edge_b,
+            "seq": 9,
+            "kind": "forced_open",
+            "occurred_at": now,
+            "gate": "north",
+        }
+    )
+    with engine.begin() as conn:
+        issued = issue_pass(
+            conn, PassRequest("HB1", now, now + timedelta(hours=2), visitor_name="访客"), "seed"
+        )
+        on_door_alarm(conn, alarm, Outbound())
+    return issued.record.pass_id, str(alarm.id)
 
 
 STAFF_ONLY = {
@@ -173,6 +227,12 @@ STAFF_ONLY = {
     ("POST", "/api/v1/tasks/{task_id}/reassign"),
     ("POST", "/api/v1/residents/{resident_id}/invitations"),
     ("POST", "/api/v1/houses/{house_id}/tasks"),
+    ("POST", "/api/v1/passes"),
+    ("POST", "/api/v1/passes/{pass_id}/revoke"),
+    ("GET", "/api/v1/door-alarms"),
+    ("POST", "/api/v1/door-alarms/{alarm_id}/acknowledge"),
+    ("GET", "/api/v1/doors"),
+    ("POST", "/api/v1/doors/unlock"),
 }
 ADMIN_ONLY = {("GET", "/api/v1/dead-letters")}
 # What each route answers in scope, to worker_b1, admin_b and admin in turn (403: not their
@@ -213,6 +273,15 @@ IN_SCOPE_ANSWERS: dict[tuple[str, str], tuple[int, int, int]] = {
     ("POST", "/api/v1/tasks/{task_id}/cancel"): (403, 200, 409),
     ("POST", "/api/v1/tasks/{task_id}/outcome"): (200, 409, 409),
     ("POST", "/api/v1/tasks/{task_id}/reassign"): (403, 200, 200),
+    ("POST", "/api/v1/passes"): (403, 201, 201),
+    ("GET", "/api/v1/passes/{pass_id}"): (200, 200, 200),
+    ("POST", "/api/v1/passes/{pass_id}/revoke"): (403, 200, 200),  # idempotent
+    ("GET", "/api/v1/houses/{house_id}/passes"): (200, 200, 200),
+    ("GET", "/api/v1/compounds/{compound_id}/passes"): (200, 200, 200),
+    ("GET", "/api/v1/door-alarms"): (403, 200, 200),
+    ("POST", "/api/v1/door-alarms/{alarm_id}/acknowledge"): (403, 204, 204),  # idempotent
+    ("GET", "/api/v1/doors"): (403, 200, 200),
+    ("POST", "/api/v1/doors/unlock"): (403, 202, 202),
 }
 B_MARKERS = ("cB", "HB1", "RB1", "WB1", "GB1", "CB", "RB8", "RB9", "edge-B")
 
@@ -234,6 +303,7 @@ def test_every_route_every_role_scope(engine: Any) -> None:
     unknown = make_alert(seeded.edge_b, 2, "HB-unregistered", None, "new_occupant")
     with engine.begin() as conn:
         assert on_alert(conn, seeded.edge_b, unknown, Outbound()) is None  # a review item
+    pass_b, alarm_b = b_pass_and_alarm(engine, seeded.edge_b)
     with offline_api(engine) as (client, _):
         spec = client.get("/api/openapi.json").json()
         app_routes = {
@@ -255,7 +325,13 @@ def test_every_route_every_role_scope(engine: Any) -> None:
 
         observed: dict[tuple[str, str], tuple[int, int, int]] = {}
         for (method, template), (path, body) in table.items():
-            path = path.format(edge_b=seeded.edge_b, month=month, review_b=unknown.id)
+            path = path.format(
+                edge_b=seeded.edge_b,
+                month=month,
+                review_b=unknown.id,
+                pass_b=pass_b,
+                alarm_b=alarm_b,
+            )
             route = (method, template)
             # Anonymous: always 401.
             assert _call(client, method, path, body, {}).status_code == 401, path
