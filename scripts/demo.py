@@ -566,8 +566,33 @@ KIND_WORDS = {
 }
 
 
+def seed_visitor_pass(base: str) -> None:
+    """One visitor pass (issue 18), so the pass pages and the slip have something to show."""
+    from datetime import UTC, datetime, timedelta
+
+    try:
+        token = centre_token(base)
+        house = api(base, "GET", "/api/v1/houses?limit=1", token)["items"][0]["house_id"]  # type: ignore[index]
+        now = datetime.now(UTC)
+        body = {
+            "house_id": house,
+            "visitor_name": "王小红",
+            "display_name": "王女士",
+            "valid_from": now.isoformat(),
+            "valid_until": (now + timedelta(hours=8)).isoformat(),
+            "max_uses": 4,
+        }
+        issued = api(base, "POST", "/api/v1/passes", token, body)
+    except (OSError, LookupError, TypeError, ValueError) as exc:
+        print(f"[demo] no visitor pass seeded ({exc})", flush=True)
+        return
+    pin = issued["pin"]  # type: ignore[index]
+    print(f"[demo] visitor pass for {base}/houses/{house}/passes: PIN {pin}", flush=True)
+
+
 def print_to_try(base: str, left: dict[str, str]) -> None:
     """What the bot left for the person, and what to try with it."""
+    seed_visitor_pass(base)
     counts: dict[str, int] = {}
     for kind in left.values():
         counts[kind] = counts.get(kind, 0) + 1
