@@ -32,7 +32,7 @@ from gridgate_wire import (
 from gridgate_wire.uuid7 import uuid7
 from hub import passes as hub_passes
 from hub.ingest import Ingestor
-from hub.store.schema import audit_log, dead_letters, pass_outbox
+from hub.store.schema import audit_log, dead_letters, edge_compounds, edge_messages, pass_outbox
 from hub.uow import Outbound
 from tests.hub_helpers import login, offline_api, seed
 from tests.test_hub_web import page_login
@@ -325,6 +325,27 @@ def test_walk_ins_arrive_once_and_a_foreign_one_is_a_dead_letter(engine: Any) ->
     assert reasons[str(clash.id)][0] == "pass_id"
     assert still is not None
     assert still.edge_id == seeded.edge_a
+    # A second edge of the same compound reusing the pass id: in scope, but the pass service
+    # refuses it; the message stays stored (acknowledged) and becomes a dead letter.
+    with engine.begin() as conn:
+        conn.execute(
+            edge_compounds.insert().values(edge_id="edge-A2", compound_id="cA", roster_version=0)
+        )
+    reuse = _walk_in("edge-A2", 1, pass_id=walk_in.visitor_pass.pass_id)
+    ingest._process([incoming(reuse)])
+    with engine.connect() as conn:
+        refused = conn.execute(
+            select(dead_letters.c.field, dead_letters.c.reason).where(
+                dead_letters.c.msg_id == str(reuse.id)
+            )
+        ).one()
+        kept = conn.scalar(
+            select(func.count())
+            .select_from(edge_messages)
+            .where(edge_messages.c.msg_id == str(reuse.id))
+        )
+    assert tuple(refused) == ("$", "pass id in use by another pass")
+    assert kept == 1
     # The edge's ack of the update marks it acknowledged.
     ack = PassAck(
         **new_fields(),
