@@ -76,6 +76,12 @@ class GalleryConfig(StrictModel):
 
 class DoorConfig(StrictModel):
     gate: Id = Field(description="Gate whose door this actuator opens.")
+    label: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The gate's name as guards call it (北门); None: the guard room shows the id.",
+    )
     actuator: ActuatorConfig = Field(
         default_factory=LogActuatorConfig, description="How the door is opened."
     )

@@ -198,6 +198,7 @@ class EdgeAgent:
             self.door_service,
             sorted(self._known_gates()),
             ZoneInfo(config.schedules.time_zone),
+            {d.gate: d.label for d in config.doors if d.label},
         )
         self.http: EdgeHttpServer | None = None
         if config.http.enabled:

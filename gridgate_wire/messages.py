@@ -7,7 +7,8 @@ confirmations); ``status`` carries the highest ``seq`` issued when it was writte
 spot gaps even from a last will.
 
 Privacy: no schema here has a field for an image or a face template. Residents and houses are
-named by pseudonymous ids; strangers are never named at all outside the edge.
+named by pseudonymous ids (a roster entry may add its house's label, for the guard room of the
+compound it is in; never a resident's name); strangers are never named at all outside the edge.
 """
 
 from __future__ import annotations
@@ -334,6 +335,13 @@ class RosterResident(BaseModel):
 
     resident_id: Id
     house_id: Id
+    house_label: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description=(
+            "The registry's name of the house (5栋1单元102) for the guard room's screens; "
+            "None from hubs older than the field or when the registry has none."
+        ),
+    )
     active: bool = True
     face_consent: RosterConsent | None = None
     gates: Annotated[list[Id], Field(max_length=64)] | None = Field(

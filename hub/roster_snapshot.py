@@ -35,6 +35,12 @@ PART_BYTES = 6 * 1024 * 1024
 _ENVELOPE = 512
 
 
+def house_label(address: str | None) -> str | None:
+    """The registry's address as the roster's house label (the guard room shows it)."""
+    label = (address or "").strip()[:200]
+    return label or None
+
+
 def snapshot_residents(conn: Connection, compound_id: str) -> list[RosterResident]:
     """Every active resident of the compound as the edge sees them, in three queries."""
     in_compound = (
@@ -68,13 +74,14 @@ def snapshot_residents(conn: Connection, compound_id: str) -> list[RosterResiden
         RosterResident(
             resident_id=row.resident_id,
             house_id=row.house_id,
+            house_label=house_label(row.address),
             active=row.active,
             care_recipient=row.care_recipient,
             credentials=credentials_of.get(str(row.resident_id), [])[:16],
             face_consent=consent_of.get(str(row.resident_id)),
         )
         for row in conn.execute(
-            select(residents)
+            select(residents, houses.c.address)
             .join(houses, houses.c.house_id == residents.c.house_id)
             .where(houses.c.compound_id == compound_id, residents.c.active.is_(True))
             .order_by(residents.c.resident_id)

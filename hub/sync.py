@@ -56,7 +56,11 @@ def edges_of_house(conn: Connection, house_id: str) -> list[str]:
 
 def roster_resident(conn: Connection, resident_id: str) -> RosterResident | None:
     """The edge's view of one resident: no name, no phone; consent and credential hashes only."""
-    row = conn.execute(select(residents).where(residents.c.resident_id == resident_id)).first()
+    row = conn.execute(
+        select(residents, houses.c.address)
+        .join(houses, houses.c.house_id == residents.c.house_id)
+        .where(residents.c.resident_id == resident_id)
+    ).first()
     if row is None:
         return None
     consent = conn.execute(
@@ -73,6 +77,7 @@ def roster_resident(conn: Connection, resident_id: str) -> RosterResident | None
     return RosterResident(
         resident_id=row.resident_id,
         house_id=row.house_id,
+        house_label=roster_snapshot.house_label(row.address),
         active=row.active,
         care_recipient=row.care_recipient,
         credentials=credentials,

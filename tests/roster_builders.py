@@ -31,6 +31,7 @@ def resident(
     card: str | None = None,
     pin: str | None = None,
     care: bool = False,
+    label: str | None = None,
 ) -> RosterResident:
     credentials = []
     if card:
@@ -40,6 +41,7 @@ def resident(
     return RosterResident(
         resident_id=resident_id,
         house_id=house_id,
+        house_label=label,
         face_consent=(
             RosterConsent(consent_id=f"C-{resident_id}", version="2026.1", granted_at=utc_now())
             if consent

@@ -101,17 +101,29 @@ def agent(tmp_path: Path) -> Iterator[EdgeAgent]:
             "users": [{"name": GUARD, "password_hash": _HASH}],
             "login_attempts": 3,
         },
+        doors=[{"gate": "north", "open_s": 3, "label": "北门"}],
     )
     edge = EdgeAgent(config)
     edge.doors["north"] = RecordingActuator()
     edge.handle_command(
         roster(
-            config.edge_id, 1, [resident("R1", "H-3-201", card="c-1"), resident("R2", "H-5-102")]
+            config.edge_id,
+            1,
+            [
+                resident("R1", "H-3-201", card="c-1", label="3栋2单元201"),
+                resident("R2", "H-5-102", label="5栋1单元102"),
+            ],
         )
     )
     edge.start()
     yield edge
     edge.stop()
+
+
+def shown(page: str) -> str:
+    """The page's visible text: what is between tags, not attribute values (a form's option
+    values are house ids the browser posts back, never shown)."""
+    return re.sub(r"<[^>]*>", " ", page)
 
 
 def port_of(agent: EdgeAgent) -> int:
@@ -170,8 +182,11 @@ def test_walk_in_with_the_hub_unreachable_is_admitted_and_waits_in_the_outbox(
     assert browser.log_in() == 303
     token = browser.csrf("/guard/walk-in")
     status, _, form_page = browser.get("/guard/walk-in")
-    assert "H-3-201" in form_page
-    assert "H-5-102" in form_page
+    # The host-house picker names houses by the registry's label; the id is only the value.
+    assert '<option value="H-3-201">3栋2单元201</option>' in form_page
+    assert "5栋1单元102" in form_page
+    assert "H-3-201" not in shown(form_page)
+    assert "H-5-102" not in shown(form_page)
     bad = {"csrf": token, "name": "张三", "house": "H-9-999", "stay_hours": "2"}
     status, _, page = browser.post("/guard/walk-in", bad)
     assert status == 400
@@ -190,6 +205,8 @@ def test_walk_in_with_the_hub_unreachable_is_admitted_and_waits_in_the_outbox(
     assert pin, slip
     assert "<svg" in slip
     assert "张三" in slip
+    assert "3栋2单元201" in slip
+    assert "H-3-201" not in shown(slip)
     # Admitted at the gate by that PIN, hub or no hub.
     event = agent.present_credential("north", CredentialKind.PIN, pin.group(1))
     assert (event.decision, event.subject, event.house_id) == (
@@ -211,16 +228,23 @@ def test_walk_in_with_the_hub_unreachable_is_admitted_and_waits_in_the_outbox(
     assert walk_in.visitor_pass.display_name == "张访客"
     assert [p.pass_id for p in agent.passes.pending_walk_ins()] == [event.pass_id]
     # Today's visitors and the live page show the visitor by display name, never an id.
+    # Houses by label, gates by the door's label: no internal id on any screen.
     status, _, home = browser.get("/guard")
     assert "张访客" in home
     assert "待上传中心" in home
+    assert "<td>3栋2单元201</td>" in home
+    assert '<option value="north">北门</option>' in home
     status, _, live = browser.get("/guard/live")
     assert "访客 张访客" in live
     assert 'http-equiv="refresh"' in live
     agent.present_credential("north", CredentialKind.CARD, "c-1")
     live = browser.get("/guard/live")[2]
     assert "住户" in live
+    assert "<td>北门</td>" in live
     assert "R1" not in live
+    for page in (home, live):
+        for internal in ("H-3-201", "H-5-102", "north", "R1", "W-"):
+            assert internal not in shown(page), internal
     # The hub's ack of the walk_in_pass message ends the pending state.
     agent.handle_command(HubAck(**new_fields(), edge_id=agent.config.edge_id, acked=[walk_in.id]))
     assert agent.passes.pending_walk_ins() == []

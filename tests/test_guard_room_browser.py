@@ -52,7 +52,7 @@ def agent(tmp_path: Path) -> Iterator[EdgeAgent]:
     config = edge_config(
         tmp_path,
         None,  # no hub: the guard room works offline
-        doors=[{"gate": "north", "open_s": 3, "contact": {"type": "http"}}],
+        doors=[{"gate": "north", "label": "北门", "open_s": 3, "contact": {"type": "http"}}],
         guard_room={
             "enabled": True,
             "users": [{"name": GUARD, "password_hash": hash_password(PASSWORD)}],
@@ -64,7 +64,10 @@ def agent(tmp_path: Path) -> Iterator[EdgeAgent]:
         roster(
             config.edge_id,
             1,
-            [resident("R1", "H-3-201", card="c-1"), resident("R2", "H-5-102", card="c-2")],
+            [
+                resident("R1", "H-3-201", card="c-1", label="3栋2单元201"),
+                resident("R2", "H-5-102", card="c-2", label="5栋1单元102"),
+            ],
         )
     )
     edge.start()
@@ -106,6 +109,9 @@ def test_guard_room_in_a_browser(agent: EdgeAgent, browser: Any) -> None:
     page.wait_for_url(f"{base}/guard")
     assert "今天没有访客" in page.inner_text("#visitors")
     assert "开着" in page.inner_text("#doors")
+    assert "北门" in page.inner_text("#doors")
+    assert "north" not in page.inner_text("#doors")
+    assert page.inner_text("#gate").strip() == "北门"
     page.screenshot(path=str(SHOTS / "guard-room-home.png"), full_page=True)
 
     # Register a walk-in: the host house is chosen from the roster.
@@ -113,7 +119,10 @@ def test_guard_room_in_a_browser(agent: EdgeAgent, browser: Any) -> None:
     page.wait_for_url(f"{base}/guard/walk-in")
     page.fill("#name", "李四")
     page.fill("#phone", "138 1234 5678")
-    page.select_option("#house", "H-5-102")
+    # The picker names houses by label; the id is only the option's value.
+    assert "5栋1单元102" in page.inner_text("#house")
+    assert "H-5-102" not in page.inner_text("#house")
+    page.select_option("#house", label="5栋1单元102")
     page.fill("#purpose", "维修水管")
     page.fill("#stay_hours", "2")
     page.screenshot(path=str(SHOTS / "guard-room-walk-in.png"), full_page=True)
@@ -122,7 +131,8 @@ def test_guard_room_in_a_browser(agent: EdgeAgent, browser: Any) -> None:
     pin = page.inner_text("#pin").strip()
     assert re.fullmatch(r"\d{6}", pin)
     assert page.locator("#qr svg").count() == 1
-    assert "H-5-102" in page.inner_text("#slip")
+    assert "5栋1单元102" in page.inner_text("#slip")
+    assert "H-5-102" not in page.inner_text("#slip")
     page.screenshot(path=str(SHOTS / "guard-room-slip.png"), full_page=True)
     page.emulate_media(media="print")
     page.screenshot(path=str(SHOTS / "guard-room-slip-print.png"), full_page=True)
@@ -135,9 +145,14 @@ def test_guard_room_in_a_browser(agent: EdgeAgent, browser: Any) -> None:
     page.goto(f"{base}/guard")
     visitors = page.inner_text("#visitors")
     assert "李访客" in visitors
-    assert "H-5-102" in visitors
-    assert "访客 李访客" in page.inner_text("#passages")
-    assert "R1" not in page.inner_text("#passages")
+    assert "5栋1单元102" in visitors
+    assert "H-5-102" not in visitors
+    passages = page.inner_text("#passages")
+    assert "访客 李访客" in passages
+    assert "5栋1单元102" in passages
+    assert "北门" in passages
+    for internal in ("R1", "H-3-201", "H-5-102", "north"):
+        assert internal not in passages, internal
 
     # Open the door by hand: a reason is required, the release is recorded.
     page.fill("#reason", "访客行李多 帮忙开门")
@@ -155,6 +170,9 @@ def test_guard_room_in_a_browser(agent: EdgeAgent, browser: Any) -> None:
 
     page.goto(f"{base}/guard/live")
     assert "开着" in page.inner_text("#doors")
-    assert "住户" in page.inner_text("#passages")
+    live = page.inner_text("#passages")
+    assert "住户" in live
+    assert "3栋2单元201" in live  # the resident: 住户 of the house, never a name or id
+    assert "H-3-201" not in live
     page.screenshot(path=str(SHOTS / "guard-room-live.png"), full_page=True)
     page.close()

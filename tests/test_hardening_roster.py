@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import timedelta
@@ -206,3 +207,44 @@ def test_concurrent_roster_versions_do_not_collide(engine: Engine) -> None:
         thread.join(60)
     assert errors == []
     assert sorted(versions) == list(range(1, 21))
+
+
+def test_roster_entries_carry_the_registry_label_of_their_house(engine: Engine) -> None:
+    """The guard room names houses by these labels (issue 18 follow-up), snapshot or delta."""
+    seed(engine)
+    with engine.begin() as conn:
+        (delta,) = sync.queue_resident_change(conn, "RA2")
+        (snapshot,) = sync.queue_snapshot(conn, EDGE)
+    assert [(r.house_id, r.house_label) for r in delta.residents] == [("HA2", "2-1-201")]
+    assert {(r.house_id, r.house_label) for r in snapshot.residents} == {
+        ("HA1", "1-1-101"),
+        ("HA2", "2-1-201"),
+    }
+
+
+def test_an_older_edge_roster_gains_the_label_column_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "roster.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE residents (resident_id TEXT PRIMARY KEY, house_id TEXT NOT NULL, "
+        "active INTEGER NOT NULL, consent_id TEXT, consent_version TEXT, gates TEXT, "
+        "care_recipient INTEGER NOT NULL);"
+        "INSERT INTO residents VALUES ('R1', 'H-1', 1, NULL, NULL, NULL, 0);"
+    )
+    old.commit()
+    old.close()
+    store = RosterStore(path)
+    try:
+        assert store.resident("R1") is not None  # its rows are kept
+        assert store.house_labels() == {"H-1": "H-1"}  # no label yet: the id
+        store.apply(
+            RosterUpdate(
+                **new_fields(),
+                edge_id=EDGE,
+                roster_version=1,
+                residents=[resident("R1", "H-1", label="1栋1单元101"), resident("R2", "H-2")],
+            )
+        )
+        assert store.house_labels() == {"H-1": "1栋1单元101", "H-2": "H-2"}
+    finally:
+        store.close()

@@ -16,6 +16,7 @@ from gridgate_wire import (
     EdgeEvent,
     HubAck,
     PayloadTooLarge,
+    RosterResident,
     RosterUpdate,
     TopicError,
     UnknownSchemaVersion,
@@ -256,3 +257,21 @@ def test_alert_evidence_may_name_the_visitor_pass() -> None:
     assert decode(json.dumps(raw).encode(), EdgeAlert).evidence.pass_id == "P-0142"
     with pytest.raises(ValueError, match="pass_id"):
         AlertEvidence.model_validate({"pass_id": "not an id"})
+
+
+def test_roster_entry_may_carry_its_house_label() -> None:
+    """The label is optional: a roster written before the field still validates."""
+    message = RosterUpdate(
+        **new_fields(),
+        edge_id="edge-1",
+        roster_version=2,
+        residents=[RosterResident(resident_id="R1", house_id="H-5-102", house_label="5栋1单元102")],
+    )
+    assert decode(encode(message), RosterUpdate) == message
+    raw = json.loads(encode(message))
+    del raw["residents"][0]["house_label"]
+    assert decode(json.dumps(raw).encode(), RosterUpdate).residents[0].house_label is None
+    for bad in ("", "x" * 201):
+        raw["residents"][0]["house_label"] = bad
+        with pytest.raises(DecodeError, match="house_label"):
+            decode(json.dumps(raw).encode(), RosterUpdate)

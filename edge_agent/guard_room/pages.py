@@ -68,6 +68,8 @@ class GuardRoomPages:
         self.env.globals["words"] = WORDS
         self.env.filters["door"] = lambda state: WORDS.get(f"door_{state}", str(state))
         self.env.filters["hm"] = lambda at: room.local(at).strftime("%m-%d %H:%M")
+        self.env.filters["gate"] = room.gate_label
+        self.env.filters["house"] = lambda house_id, labels: labels.get(house_id, house_id)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -157,6 +159,7 @@ class GuardRoomPages:
             session=session,
             notice=_notice(request.query.get("notice", "")),
             visitors=self.room.todays_visitors(),
+            labels=self.room.house_labels(),
             doors=self.room.doors.status(),
             gates=self.room.gates,
             passages=self.room.recent_passages()[:10],
@@ -177,7 +180,7 @@ class GuardRoomPages:
             "walk_in.html",
             status,
             session=session,
-            houses=self.room.houses(),
+            houses=self.room.house_choices(),
             form=request.form,
             error=error,
             default_stay=self.config.default_stay_hours,
@@ -202,7 +205,9 @@ class GuardRoomPages:
         qr = segno.make(slip.qr, error="m")
         # segno's own SVG markup, from a payload this edge generated
         svg = Markup(qr.svg_inline(scale=5, dark="#000", light="#fff", omitsize=False))  # noqa: S704
-        return self._render("slip.html", session=session, slip=slip, qr_svg=svg)
+        return self._render(
+            "slip.html", session=session, slip=slip, qr_svg=svg, labels=self.room.house_labels()
+        )
 
     def _release(self, request: PageRequest, session: Session) -> PageReply:
         try:

@@ -10,6 +10,7 @@ send the pass back with its next pass list; the reverse order could lose a pass 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -59,15 +60,16 @@ class IssuedSlip:
 
 @dataclass(frozen=True, slots=True)
 class GatePassage:
-    """One passage as the guard sees it: who by kind and house, never an internal id."""
+    """One passage as the guard sees it: who by kind and house, never an internal id (a
+    resident is 住户 of the house, never a name: the guard room needs no more)."""
 
     at: datetime
-    gate: str
+    gate: str  # the gate's label
     way_in: bool
     method: str
     who: str  # a word key: visitor, resident, stranger, unknown_credential
     name: str  # a visitor's display name (王访客)
-    house: str
+    house: str  # the house's label
     granted: bool
     reason: str
 
@@ -83,6 +85,7 @@ class GuardRoom:
         doors: DoorService,
         gates: list[str],
         zone: tzinfo,
+        gate_labels: Mapping[str, str] | None = None,
     ) -> None:
         self.zone = zone  # the compound's (the schedules'): "today" is its local day
         self.config = config
@@ -92,10 +95,25 @@ class GuardRoom:
         self.recorder = recorder
         self.doors = doors
         self.gates = gates
+        self.gate_labels = dict(gate_labels or {})
 
     def houses(self) -> list[str]:
         """The host houses a guard may choose: every house of the roster."""
         return sorted({r.house_id for r in self.roster.residents() if r.active})
+
+    def house_labels(self) -> dict[str, str]:
+        """Each house of the roster by the registry's label (the id where the hub sent none):
+        the screens name houses by these, never by an internal id."""
+        return self.roster.house_labels()
+
+    def house_choices(self) -> list[tuple[str, str]]:
+        """The host houses a guard may choose, (id, label), in label order."""
+        labels = self.house_labels()
+        return sorted(((h, labels.get(h, h)) for h in self.houses()), key=lambda c: (c[1], c[0]))
+
+    def gate_label(self, gate: str) -> str:
+        """The gate's name from the edge config (doors: label), else its id."""
+        return self.gate_labels.get(gate, gate)
 
     def register(self, request: WalkInRequest, guard: str) -> IssuedSlip:
         name = request.visitor_name.strip()
@@ -149,13 +167,14 @@ class GuardRoom:
     def recent_passages(self) -> list[GatePassage]:
         """The latest passages, newest first."""
         rows = self.store.latest_events(self.config.recent_events)
+        labels = self.house_labels()
         names: dict[str, str] = {}
         for pass_id in {r.pass_id for r in rows if r.pass_id is not None}:
             stored = self.passes.get(pass_id)
             names[pass_id] = stored.edge_pass.display_name if stored is not None else ""
-        return [self._shown(row, names) for row in rows]
+        return [self._shown(row, names, labels) for row in rows]
 
-    def _shown(self, row: EventRow, names: dict[str, str]) -> GatePassage:
+    def _shown(self, row: EventRow, names: dict[str, str], labels: dict[str, str]) -> GatePassage:
         if row.subject is SubjectKind.VISITOR:
             who, name = "visitor", names.get(row.pass_id or "", "")
         elif row.subject is SubjectKind.RESIDENT:
@@ -165,12 +184,12 @@ class GuardRoom:
             name = ""
         return GatePassage(
             at=datetime.fromtimestamp(row.occurred_at, self.zone),
-            gate=row.gate,
+            gate=self.gate_label(row.gate),
             way_in=row.direction is not PassageDirection.OUT,
             method=row.method.value,
             who=who,
             name=name,
-            house=row.house_id or "",
+            house=labels.get(row.house_id, row.house_id) if row.house_id else "",
             granted=row.decision is Decision.GRANT,
             reason=row.reason,
         )

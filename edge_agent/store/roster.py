@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS residents (
     consent_id TEXT,
     consent_version TEXT,
     gates TEXT,
-    care_recipient INTEGER NOT NULL
+    care_recipient INTEGER NOT NULL,
+    house_label TEXT
 );
 CREATE TABLE IF NOT EXISTS credentials (
     kind TEXT NOT NULL,
@@ -108,7 +109,15 @@ class RosterStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._upgrade()
         self._db.execute("INSERT OR IGNORE INTO roster_meta VALUES ('version', 0)")
+
+    def _upgrade(self) -> None:
+        """Bring a roster written by an older agent up to this schema, in place, keeping its
+        rows (labels arrive with the next roster version that names the resident)."""
+        columns = {str(row[1]) for row in self._db.execute("PRAGMA table_info(residents)")}
+        if "house_label" not in columns:  # before the guard room showed house labels
+            self._db.execute("ALTER TABLE residents ADD COLUMN house_label TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -207,7 +216,9 @@ class RosterStore:
     def _upsert(self, r: RosterResident) -> None:
         consent = r.face_consent
         self._db.execute(
-            "INSERT OR REPLACE INTO residents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO residents (resident_id, house_id, active, consent_id, "
+            "consent_version, gates, care_recipient, house_label) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 r.resident_id,
                 r.house_id,
@@ -216,6 +227,7 @@ class RosterStore:
                 consent.version if consent else None,
                 json.dumps(r.gates) if r.gates is not None else None,
                 int(r.care_recipient),
+                r.house_label,
             ),
         )
         self._db.execute("DELETE FROM credentials WHERE resident_id=?", (r.resident_id,))
@@ -249,6 +261,14 @@ class RosterStore:
         with self._lock:
             ids = [r[0] for r in self._db.execute("SELECT resident_id FROM residents")]
         return [r for r in (self.resident(i) for i in ids) if r is not None]
+
+    def house_labels(self) -> dict[str, str]:
+        """Each house of the roster by its label; the id when the hub sent none."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT house_id, max(house_label) FROM residents GROUP BY house_id"
+            ).fetchall()
+        return {str(house): str(label or house) for house, label in rows}
 
     # ------------------------------------------------------------------ invitations
 
