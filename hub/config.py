@@ -109,7 +109,18 @@ class PassesConfig(StrictModel):
 
 
 class DoorsConfig(StrictModel):
-    """Doors at the hub (issue 18): remote unlock from the centre."""
+    """Doors at the hub (issue 18): remote unlock from the centre, door-alarm retention."""
+
+    alarm_retention_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description=(
+            "A door alarm is deleted this long after it ended (acknowledged by the centre, or "
+            "cleared by its edge); one still open and not cleared is kept. Purged with the "
+            "passages."
+        ),
+    )
 
     unlock_expiry_s: float = Field(
         default=60.0,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, delete, or_, select, update
 
 from gridgate_wire import (
     AlarmPhase,
@@ -158,6 +158,24 @@ def acknowledge(
         detail=f"acknowledged {row.kind} at {row.edge_id}/{row.gate}: {note}"[:500],
     )
     return AlarmNotice(alarm_id, str(row.community_id), str(row.kind), "acknowledged", row.priority)
+
+
+def purge_alarms(conn: Connection, before: datetime) -> int:
+    """Delete the alarms that ended before ``before``: acknowledged then, or cleared by their
+    edge then. An alarm nobody acknowledged and no edge cleared stays on the console however
+    old it is. Returns how many went."""
+    gone = conn.execute(
+        delete(door_alarms).where(
+            or_(
+                and_(
+                    door_alarms.c.state == AlarmState.ACKNOWLEDGED.value,
+                    door_alarms.c.acknowledged_at < before,
+                ),
+                door_alarms.c.cleared_at < before,
+            )
+        )
+    )
+    return int(gone.rowcount or 0)
 
 
 def _wire_id(actor: str) -> str:

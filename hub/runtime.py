@@ -11,7 +11,7 @@ import uvicorn
 
 from gridgate_core.mqtt import MqttLink, settings_from_config
 from gridgate_wire import EDGE_CHANNELS, TaskState, edge_subscription
-from hub import passages, passes
+from hub import doors, passages, passes
 from hub.app import create_app
 from hub.auth import SessionPolicy
 from hub.config import HubConfig
@@ -148,13 +148,15 @@ class HubService:
     # ---------------------------------------------------------------- lifecycle
 
     def purge(self, now: datetime | None = None) -> dict[str, int]:
-        """What the retention policy no longer keeps (hub.passages, ended visitor passes),
-        deleted now."""
+        """What the retention policy no longer keeps (hub.passages, ended visitor passes,
+        ended door alarms), deleted now."""
         moment = now or datetime.now(UTC)
         with self.engine.begin() as conn:
             done = passages.purge(conn, self.config.passages, moment)
             ended = moment - timedelta(days=self.config.passes.retention_days)
             done["visitor passes"] = passes.purge(conn, ended)
+            alarms_ended = moment - timedelta(days=self.config.doors.alarm_retention_days)
+            done["door alarms"] = doors.purge_alarms(conn, alarms_ended)
         if any(done.values()):
             _LOGGER.info("purged %s", ", ".join(f"{n} {k}" for k, n in done.items() if n))
         return done
