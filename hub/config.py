@@ -78,6 +78,17 @@ class PassagesConfig(StrictModel):
         le=365,
         description="Stripped passage rows (id, seq, digest) kept this long for deduplication.",
     )
+    message_retention_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description=(
+            "Every other message an edge sent (alerts, acknowledgements, walk-in passes, door "
+            "alarms and releases) is deleted this long after it arrived; what the hub acts on "
+            "is copied into its own tables when it arrives. A walk-in's message (name, phone, "
+            "purpose) is reduced to its digest sooner, when its pass is purged."
+        ),
+    )
     purge_interval_s: float = Field(
         default=3600, ge=10, le=86_400, description="How often the purge runs."
     )

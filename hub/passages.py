@@ -12,6 +12,11 @@ In every mode the row itself stays for ``dedup_days`` with its ids, seq and a di
 the content: duplicates are still recognised, the per-edge watermark still closes, a reused id
 is still noticed. The tasks, reports and edge health read nothing else of passages.
 
+Every other message an edge sent (alerts, acknowledgements, walk-in passes with a visitor's
+name and phone, door alarms and releases) goes ``message_retention_days`` after it arrived: the
+hub copied what it acts on into its own tables. A walk-in's message is reduced to its digest
+earlier, when its pass is purged (:func:`hub.passes.purge`).
+
 The purge also ends what had no end: dead letters, login failures, old sessions, edge alarms.
 """
 
@@ -100,8 +105,14 @@ def purge(conn: Connection, config: PassagesConfig, now: datetime) -> dict[str, 
     done = {
         "passages": conn.execute(
             delete(edge_messages).where(
-                edge_messages.c.kind == "edge_event",
+                edge_messages.c.kind == EdgeEvent.KIND,
                 edge_messages.c.received_at < now - timedelta(days=days),
+            )
+        ).rowcount,
+        "edge messages": conn.execute(
+            delete(edge_messages).where(
+                edge_messages.c.kind != EdgeEvent.KIND,
+                edge_messages.c.received_at < now - timedelta(days=config.message_retention_days),
             )
         ).rowcount,
         "daily_counts": conn.execute(

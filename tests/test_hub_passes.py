@@ -362,3 +362,46 @@ def test_walk_ins_arrive_once_and_a_foreign_one_is_a_dead_letter(engine: Any) ->
             .where(pass_outbox.c.edge_id == seeded.edge_a, pass_outbox.c.acked_at.is_(None))
         )
     assert pending == 0
+
+
+def test_purge_forgets_walk_in_messages_and_every_old_message(engine: Any) -> None:
+    """A purged walk-in pass takes its message's name, phone and purpose with it; every stored
+    message kind, not only passages, goes after messages' retention."""
+    from hub import passages
+    from hub.config import PassagesConfig
+
+    seeded = seed(engine)
+    ingest = Ingestor(engine)
+    ingest.publish = lambda out: None  # type: ignore[method-assign,assignment]
+    walk_in = _walk_in(seeded.edge_a, 1)
+    ingest._process([incoming(walk_in)])
+    now = utc_now()
+    with engine.begin() as conn:
+        assert hub_passes.purge(conn, now - timedelta(days=30)) == 0  # still valid: kept
+        payload = conn.scalar(
+            select(edge_messages.c.payload).where(edge_messages.c.msg_id == str(walk_in.id))
+        )
+        assert "赵六" in payload
+        assert hub_passes.purge(conn, now + timedelta(days=1)) == 1  # ended: pass purged
+        payload = conn.scalar(
+            select(edge_messages.c.payload).where(edge_messages.c.msg_id == str(walk_in.id))
+        )
+    assert payload.startswith('{"digest":')
+    assert "赵六" not in payload
+    assert "13700000000" not in payload
+    # A re-send is still recognised (stored once, not a reused id).
+    ingest._process([incoming(walk_in)])
+    with engine.begin() as conn:
+        assert (
+            conn.scalar(
+                select(func.count())
+                .select_from(edge_messages)
+                .where(edge_messages.c.msg_id == str(walk_in.id))
+            )
+            == 1
+        )
+        assert conn.scalar(select(func.count()).select_from(dead_letters)) == 0
+        done = passages.purge(conn, PassagesConfig(message_retention_days=1), now + 2 * 24 * HOUR)
+        left = conn.scalar(select(func.count()).select_from(edge_messages))
+    assert done["edge messages"] == 1
+    assert left == 0

@@ -37,6 +37,7 @@ from gridgate_wire import (
 )
 from hub import audit
 from hub.config import PassesConfig
+from hub.passages import stripped
 from hub.passes.records import PassRecord, PassStatus, edge_pass, get_pass, list_passes
 from hub.passes.sync import (
     build_wanted,
@@ -48,7 +49,14 @@ from hub.passes.sync import (
     queue_delta,
     queue_full_list,
 )
-from hub.store.schema import compounds, edge_compounds, houses, pass_outbox, visitor_passes
+from hub.store.schema import (
+    compounds,
+    edge_compounds,
+    edge_messages,
+    houses,
+    pass_outbox,
+    visitor_passes,
+)
 
 _LOGGER = logging.getLogger(__name__)
 OBJECT_TYPE = "visitor_pass"
@@ -300,9 +308,34 @@ def accept_walk_in(conn: Connection, message: WalkInPass) -> WalkInOutcome:
     return WalkInOutcome(True, "", updates)
 
 
+def _redact_walk_in_messages(conn: Connection, before: datetime) -> None:
+    """The stored ``walk_in_pass`` messages of passes that go now keep only their digest: a
+    re-send is still recognised, the visitor's name, phone and purpose are gone."""
+    ended = select(visitor_passes.c.edge_id, visitor_passes.c.msg_id).where(
+        visitor_passes.c.valid_until < before, visitor_passes.c.msg_id.is_not(None)
+    )
+    for edge_id, msg_id in conn.execute(ended).all():
+        payload = conn.scalar(
+            select(edge_messages.c.payload).where(
+                edge_messages.c.edge_id == edge_id,
+                edge_messages.c.msg_id == msg_id,
+                edge_messages.c.kind == WalkInPass.KIND,
+            )
+        )
+        if payload is None or str(payload).startswith('{"digest":'):
+            continue
+        conn.execute(
+            update(edge_messages)
+            .where(edge_messages.c.edge_id == edge_id, edge_messages.c.msg_id == msg_id)
+            .values(payload=stripped(str(payload)))
+        )
+
+
 def purge(conn: Connection, before: datetime) -> int:
-    """Forget passes that ended before ``before`` (name and phone with them) and acknowledged
-    updates older than it; returns how many passes went."""
+    """Forget passes that ended before ``before`` (name and phone with them, and the walk-in
+    message that brought them) and acknowledged updates older than it; returns how many
+    passes went."""
+    _redact_walk_in_messages(conn, before)
     gone = conn.execute(delete(visitor_passes).where(visitor_passes.c.valid_until < before))
     conn.execute(
         delete(pass_outbox).where(
