@@ -190,6 +190,8 @@ def test_one_shared_poll_feeds_every_open_stream(engine: Any) -> None:
     async def polled(count: int) -> None:
         async with asyncio.timeout(10):
             while feed.polls < count:
+                # Already a wait on a condition: tests.waiting.wait_until would block the event
+                # loop the feed polls on, so this is its async form (a 10 ms poll, 10 s bound).
                 await asyncio.sleep(0.01)
 
     async def scenario() -> tuple[list[Any], list[Any], int]:

@@ -4,7 +4,7 @@ Mosquitto, erasure with confirmation, credentials over HTTP, enrolment by one-ti
 from __future__ import annotations
 
 import json
-import time
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from gridgate_wire import (
     ErasureCommand,
     decode_from_topic,
     edge_subscription,
+    edge_topic,
     encode,
     hub_topic,
     new_fields,
@@ -58,11 +59,16 @@ def post(port: int, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any
         return exc.code, json.loads(exc.read())
 
 
+_PROBE = b"probe"
+
+
 class HubProbe:
     """A stand-in hub: collects what the edge sends and can send it commands."""
 
     def __init__(self, broker: Mosquitto, name: str) -> None:
+        self.name = name
         self.messages: list[Any] = []
+        self._probed = threading.Event()
         subs = [
             (edge_subscription(ch), 1)
             for ch in Channel
@@ -74,9 +80,24 @@ class HubProbe:
         )
         self.link.start()
         self.link.wait_connected(10)
-        time.sleep(0.3)
+        wait_until(self._listening, timeout=10, what="the probe's subscriptions")
+
+    def _listening(self) -> bool:
+        # A message sent before the subscriptions are active would be lost: probe them (one
+        # SUBSCRIBE carries them all, so one answered probe proves every one).
+        if not self._probed.is_set():
+            self.link.publish(edge_topic(self.name, Channel.STATUS), _PROBE, qos=0)
+        return self._probed.is_set()
+
+    def online(self, edge_id: str) -> bool:
+        """The edge's own status arrived: it was published after the edge subscribed, on the
+        same connection, so commands sent now reach it."""
+        return any(s.edge_id == edge_id and s.state == "online" for s in self.of("edge_status"))
 
     def _collect(self, incoming: Incoming) -> None:
+        if incoming.payload == _PROBE:
+            self._probed.set()
+            return
         self.messages.append(decode_from_topic(incoming.topic, incoming.payload))
 
     def of(self, kind: str) -> list[Any]:
@@ -148,7 +169,7 @@ def test_roster_update_and_erasure_round_trip(
     agent.start()
     try:
         agent.link.wait_connected(10)
-        time.sleep(0.3)
+        wait_until(lambda: hub.online(edge_id), timeout=10, what="the edge's subscriptions")
         hub.send(
             edge_id,
             Channel.ROSTER,

@@ -22,6 +22,7 @@ from hub.auth import login as auth_login
 from hub.context import HubContext
 from hub.store.schema import users
 from tests.hub_helpers import PASSWORD, login, seed
+from tests.waiting import wait_until
 
 
 @contextmanager
@@ -33,9 +34,7 @@ def served(engine: Engine) -> Iterator[int]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: server.started, timeout=10, what="uvicorn to listen")
     port = int(server.servers[0].sockets[0].getsockname()[1])
     try:
         yield port
