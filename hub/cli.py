@@ -17,13 +17,13 @@ PASSWORD_ENV = "GRIDGATE_NEW_PASSWORD"  # noqa: S105 - a variable name, not a pa
 
 
 def _engine(args: argparse.Namespace) -> object | None:
-    from hub.store.db import create_schema, make_engine
+    from hub.store.db import make_engine, migrate
 
     config = load_or_report(args.config, HubConfig)
     if config is None:
         return None
     engine = make_engine(config.database)
-    create_schema(engine)
+    migrate(engine)
     return engine
 
 

@@ -18,7 +18,7 @@ from hub.config import HubConfig
 from hub.context import HubContext
 from hub.ingest import Ingestor, publish_to_edge
 from hub.live import TaskFeed
-from hub.store.db import create_schema, make_engine
+from hub.store.db import make_engine, migrate
 from hub.sync import build_wanted, due_for_resend, mark_sent
 from hub.tasks import (
     NewOccupant,
@@ -39,7 +39,7 @@ class HubService:
     def __init__(self, config: HubConfig) -> None:
         self.config = config
         self.engine = make_engine(config.database)
-        create_schema(self.engine)
+        migrate(self.engine)
         self.feed = TaskFeed()
         self.ingestor = Ingestor(
             self.engine,

@@ -56,10 +56,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def create_schema(engine: Engine) -> None:
-    migrate(engine)
-
-
 def insert_ignoring_duplicates(engine: Engine, table: Table) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` for the engine's dialect."""
     if engine.dialect.name == "postgresql":
