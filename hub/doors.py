@@ -108,7 +108,7 @@ def on_door_alarm(conn: Connection, message: DoorAlarm, out: Outbound) -> None:
         log = _LOGGER.error if priority == 0 else _LOGGER.warning
         log("door alarm %s at %s gate %s", message.kind.value, message.edge_id, message.gate)
     out.notices.append(
-        AlarmNotice(alarm_id, place.community_id, message.kind.value, message.phase.value, priority)
+        AlarmNotice(alarm_id, place.community_id, message.kind, message.phase, priority)
     )
 
 
@@ -157,7 +157,13 @@ def acknowledge(
         community_id=str(row.community_id),
         detail=f"acknowledged {row.kind} at {row.edge_id}/{row.gate}: {note}"[:500],
     )
-    return AlarmNotice(alarm_id, str(row.community_id), str(row.kind), "acknowledged", row.priority)
+    return AlarmNotice(
+        alarm_id,
+        str(row.community_id),
+        DoorAlarmKind(row.kind),
+        AlarmState.ACKNOWLEDGED,
+        row.priority,
+    )
 
 
 def purge_alarms(conn: Connection, before: datetime) -> int:

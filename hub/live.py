@@ -9,28 +9,38 @@ last look (a range of the primary key: its cost follows the changes, not the dis
 them like local changes. 800 open phones cost one query every few seconds, not 800.
 
 Door alarms (issue 18) travel the same fan-out as :class:`AlarmNotice`, offered to the pages of
-staff whose communities include the alarm's (a grid worker's page never gets one). They come
-from the ingest of this process; pages of another hub process see them on their next load.
+staff whose communities include the alarm's (a grid worker's page never gets one). The ingest of
+this process offers them at once; the same shared poll reads the ``door_alarm`` messages other
+hub processes stored since its last look (a range of ``edge_messages``' primary key, that kind
+only) and offers their raisings and clearings too. An acknowledgement made on another process
+shows on the next load.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.store.schema import houses, task_transitions, tasks
+from gridgate_wire import AlarmPhase, DoorAlarm, DoorAlarmKind
+from hub.store.doors import door_alarms
+from hub.store.schema import edge_messages, houses, task_transitions, tasks
+
+if TYPE_CHECKING:  # hub.doors offers these notices, so it imports this module
+    from hub.doors import AlarmState
 
 log = logging.getLogger(__name__)
 
 POLL_S = 3.0
 _RECENT = 2048  # (task, revision) pairs already offered: the poll does not repeat them
+Watermark = tuple[int, int]  # the last task transition and edge message the poll has seen
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,8 @@ class TaskNotice:
 class AlarmNotice:
     alarm_id: str
     community_id: str
-    kind: str
-    phase: str  # raised | cleared | acknowledged
+    kind: DoorAlarmKind
+    phase: AlarmPhase | AlarmState  # raised or cleared by the edge, acknowledged at the centre
     priority: int  # 0 urgent (duress), 1 high, 2 normal
 
 
@@ -129,7 +139,7 @@ class TaskFeed:
 
     def _poll(self, engine: Engine) -> None:
         """The shared poll: runs while any stream is open, then ends (the next one restarts it)."""
-        last: int | None = None
+        last: Watermark | None = None
         while not self._stop.wait(0 if last is None else self.poll_s):
             with self._lock:
                 if not self._listeners:
@@ -139,17 +149,68 @@ class TaskFeed:
                 last = self._check(engine, last)
             except SQLAlchemyError as exc:
                 log.warning("task feed: database check failed: %s", exc)
-                last = last or 0
+                last = last or (0, 0)
 
-    def _check(self, engine: Engine, last: int | None) -> int:
+    def _check(self, engine: Engine, last: Watermark | None) -> Watermark:
         self.polls += 1
         with engine.connect() as conn:
             if last is None:  # start from now: open pages load their lists themselves
-                return int(conn.scalar(select(func.max(task_transitions.c.pk))) or 0)
-            rows = conn.execute(changes_query(last)).all()
+                return (
+                    int(conn.scalar(select(func.max(task_transitions.c.pk))) or 0),
+                    int(conn.scalar(select(func.max(edge_messages.c.pk))) or 0),
+                )
+            rows = conn.execute(changes_query(last[0])).all()
+            alarms, last_message = _alarm_changes(conn, last[1])
         for row in rows:
             self.offer(TaskNotice(row.task_id, row.grid_id, row.worker_id, row.state, row.revision))
-        return int(rows[-1].pk) if rows else last
+        for notice in alarms:
+            self.offer(notice)
+        return (int(rows[-1].pk) if rows else last[0], last_message)
+
+
+def _alarm_changes(conn: Connection, last: int) -> tuple[list[AlarmNotice], int]:
+    """Door alarms raised or cleared in messages stored after edge message ``last`` (by any
+    hub process), as the notices the ingest that stored them offered."""
+    rows = conn.execute(
+        select(edge_messages.c.pk, edge_messages.c.payload)
+        .where(edge_messages.c.pk > last, edge_messages.c.kind == DoorAlarm.KIND)
+        .order_by(edge_messages.c.pk)
+        .limit(1000)
+    ).all()
+    if not rows:
+        return [], last
+    named: list[tuple[str, AlarmPhase]] = []
+    for row in rows:
+        try:
+            payload = json.loads(row.payload)
+            phase = AlarmPhase(payload.get("phase", AlarmPhase.RAISED))
+            alarm_id = str(payload["raised_id"] if phase is AlarmPhase.CLEARED else payload["id"])
+        except (ValueError, KeyError, TypeError):
+            continue  # not what ingest stores for a door alarm: nothing to offer
+        named.append((alarm_id, phase))
+    kept = {
+        str(r.alarm_id): r
+        for r in conn.execute(
+            select(
+                door_alarms.c.alarm_id,
+                door_alarms.c.community_id,
+                door_alarms.c.kind,
+                door_alarms.c.priority,
+            ).where(door_alarms.c.alarm_id.in_(sorted({a for a, _ in named})))
+        )
+    }
+    notices = [
+        AlarmNotice(
+            alarm_id,
+            str(kept[alarm_id].community_id),
+            DoorAlarmKind(kept[alarm_id].kind),
+            phase,
+            int(kept[alarm_id].priority),
+        )
+        for alarm_id, phase in named
+        if alarm_id in kept  # a refused alarm (a dead letter) has no row
+    ]
+    return notices, int(rows[-1].pk)
 
 
 def changes_query(last: int) -> Select[Any]:

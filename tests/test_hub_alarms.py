@@ -13,7 +13,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gridgate_wire import DoorAlarm, DoorRelease, RemoteUnlock, new_fields, utc_now
+from gridgate_wire import (
+    AlarmPhase,
+    DoorAlarm,
+    DoorAlarmKind,
+    DoorRelease,
+    RemoteUnlock,
+    new_fields,
+    utc_now,
+)
 from hub.ingest import Ingestor
 from hub.live import AlarmNotice, TaskFeed
 from hub.store.doors import door_alarms
@@ -85,11 +93,48 @@ def test_the_feed_pushes_alarms_to_their_communitys_staff_only() -> None:
         staff_a = feed.subscribe(frozenset({"GA1"}), None, frozenset({"CA"}))
         staff_b = feed.subscribe(frozenset({"GB1"}), None, frozenset({"CB"}))
         worker = feed.subscribe(frozenset({"GA1"}))
-        feed.offer(AlarmNotice("a1", "CA", "duress", "raised", 0))
+        feed.offer(AlarmNotice("a1", "CA", DoorAlarmKind.DURESS, AlarmPhase.RAISED, 0))
         await asyncio.sleep(0.05)
         return staff_a.qsize(), staff_b.qsize(), worker.qsize()
 
     assert asyncio.run(scenario()) == (1, 0, 0)
+
+
+def test_alarms_another_hub_process_ingested_reach_this_process_pages(engine: Any) -> None:
+    """Two hub processes over one database: process 1 ingests (and offers to its own pages);
+    process 2's pages get the raising and the clearing through the shared poll, in scope."""
+    seeded = seed(engine)
+    ingest, _ = _ingest(engine)
+    ingest.feed = TaskFeed()  # process 1's own feed
+    other_process = TaskFeed(poll_s=0.05)
+
+    async def scenario() -> tuple[list[Any], int]:
+        staff_a = other_process.subscribe(frozenset({"GA1"}), engine, frozenset({"CA"}))
+        staff_b = other_process.subscribe(frozenset({"GB1"}), engine, frozenset({"CB"}))
+        async with asyncio.timeout(10):
+            while other_process.polls < 2:  # the poll has its starting point
+                await asyncio.sleep(0.01)
+        held = alarm(seeded.edge_a, 1, "held_open", open_seconds=31.0)
+        cleared = alarm(seeded.edge_a, 2, "held_open", phase="cleared", raised_id=held.id)
+        await asyncio.to_thread(ingest._process, [incoming(held)])
+        await asyncio.to_thread(ingest._process, [incoming(cleared)])
+        got = [await asyncio.wait_for(staff_a.get(), 5) for _ in range(2)]
+        polls = other_process.polls
+        async with asyncio.timeout(10):
+            while other_process.polls < polls + 2:
+                await asyncio.sleep(0.01)
+        strays = staff_b.qsize()
+        other_process.close()
+        return [(n.alarm_id, n.kind, n.phase) for n in got if n is not None], strays
+
+    got, strays = asyncio.run(scenario())
+    assert len(got) == 2
+    assert [(kind, phase) for _, kind, phase in got] == [
+        (DoorAlarmKind.HELD_OPEN, AlarmPhase.RAISED),
+        (DoorAlarmKind.HELD_OPEN, AlarmPhase.CLEARED),
+    ]
+    assert got[0][0] == got[1][0]  # the clearing names the alarm it ends
+    assert strays == 0  # community B's staff get nothing of community A
 
 
 def test_console_lists_and_acknowledging_is_audited(engine: Any) -> None:
