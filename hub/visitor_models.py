@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from gridgate_wire import PassKind, PassOrigin, PassSchedule
+from gridgate_wire import DoorAlarmKind, PassKind, PassOrigin, PassSchedule
+from hub.doors import AlarmState
 from hub.models import Body
 from hub.passes import PassStatus
 
@@ -20,6 +21,19 @@ class PassWhen(StrEnum):
     ACTIVE = "active"  # not ended and not revoked (valid now or later)
     EXPIRED = "expired"  # ended or revoked
     ALL = "all"
+
+
+class AlarmsShown(StrEnum):
+    """Which door alarms a list shows."""
+
+    OPEN = AlarmState.OPEN.value
+    ACKNOWLEDGED = AlarmState.ACKNOWLEDGED.value
+    ALL = "all"
+
+    @property
+    def state(self) -> AlarmState | None:
+        """The one state shown; None: every state."""
+        return None if self is AlarmsShown.ALL else AlarmState(self.value)
 
 
 class PassIn(Body):
@@ -87,7 +101,7 @@ class DoorAlarmOut(BaseModel):
     edge_id: str
     compound_id: str
     compound_name: str
-    kind: str
+    kind: DoorAlarmKind
     priority: int = Field(description="0 urgent (duress), 1 high (forced open), 2 normal.")
     silent: bool
     gate: str
@@ -97,7 +111,7 @@ class DoorAlarmOut(BaseModel):
     house_address: str | None
     who: str | None = Field(description="The resident's name or the pass's display name.")
     note: str
-    state: str
+    state: AlarmState
     cleared_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None

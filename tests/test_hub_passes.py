@@ -405,3 +405,16 @@ def test_purge_forgets_walk_in_messages_and_every_old_message(engine: Any) -> No
         left = conn.scalar(select(func.count()).select_from(edge_messages))
     assert done["edge messages"] == 1
     assert left == 0
+
+
+def test_a_pass_refusal_is_an_invalid_of_the_hub_error_tree() -> None:
+    from hub.errors import HubError, Invalid
+
+    refused = hub_passes.PassRefused("valid_until", "is in the past")
+    assert isinstance(refused, Invalid)
+    assert isinstance(refused, HubError)
+    assert refused.detail == {
+        "code": "pass_window",
+        "field": "valid_until",
+        "reason": "is in the past",
+    }

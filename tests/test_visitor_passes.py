@@ -450,7 +450,7 @@ def test_requests_are_checked(engine: Any, monkeypatch: pytest.MonkeyPatch) -> N
         for bad, field in cases:
             with pytest.raises(PassRefused) as info:
                 hub_passes.issue_pass(conn, bad, "admin-ca")
-            assert info.value.field == field
+            assert info.value.field_name == field
         # A carer's pass may run for months.
         long_term = request(kind=PassKind.CARER, valid_until=now + timedelta(days=180))
         assert hub_passes.issue_pass(conn, long_term, "admin-ca").pin is not None
@@ -494,3 +494,59 @@ def test_guard_room_issues_a_walk_in_that_opens(store: PassStore) -> None:
     assert gate.verify(CredentialKind.QR, issue.qr, "north", NOW + HOUR).reason is (
         PassReason.USED_UP
     )
+
+
+# ------------------------------------------------------------------------------- review (issue 18)
+
+
+def test_a_live_pass_wins_over_an_ended_one_with_the_same_pin(store: PassStore) -> None:
+    ended = edge_pass("P-old", valid_from=NOW - 9 * HOUR, valid_until=NOW - HOUR)
+    store.apply(full(1, ended, edge_pass("P-new")))
+    found = verifier(store).verify(CredentialKind.PIN, "482913", "north", NOW)
+    assert (found.granted, found.pass_id) == (True, "P-new")
+    # Listed the other way round, the same.
+    store.apply(full(2, edge_pass("P-new"), ended))
+    assert verifier(store).verify(CredentialKind.PIN, "482913", "north", NOW).pass_id == "P-new"
+
+
+def test_an_exit_is_never_refused_for_a_found_pass(store: PassStore) -> None:
+    store.apply(full(1, edge_pass(max_uses=1)))
+    gate = verifier(store)
+    assert gate.verify(CredentialKind.PIN, "482913", "north", NOW).granted
+    assert gate.verify(CredentialKind.PIN, "482913", "north", NOW).reason is PassReason.USED_UP
+    left = gate.verify(CredentialKind.PIN, "482913", "north", NOW, count_use=False)
+    assert (left.granted, left.text) == (True, "exit: pass used up")
+    store.apply(delta(2, revoked=("P-1",)))
+    revoked = gate.verify(CredentialKind.PIN, "482913", "north", NOW, count_use=False)
+    assert (revoked.granted, revoked.text) == (True, "exit: pass revoked")
+    assert not gate.verify(CredentialKind.PIN, "482913", "north", NOW).granted  # entry: refused
+    late = gate.verify(CredentialKind.QR, qr(), "north", NOW + 9 * HOUR, count_use=False)
+    assert late.granted
+
+
+def test_walk_in_pins_keep_clear_of_duress_twins_and_residents_pins(
+    store: PassStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import edge_agent.access.passes as passes_module
+
+    store.apply(full(1, edge_pass()))  # PIN 482913: its duress twin is 482914
+    offered = iter(["482914", "482912", "482913", "111111", "222223", "555555"])
+    monkeypatch.setattr(passes_module, "new_pin", lambda _digits: next(offered))
+    residents = {"111111", "222222"}
+    issue = passes_module.new_walk_in(
+        store,
+        house_id="HA2",
+        display_name="快递",
+        valid_from=NOW,
+        valid_until=NOW + HOUR,
+        duress=True,
+        resident_pin=residents.__contains__,
+    )
+    # 482914/482912 are one off the live PIN, 482913 is it, 111111 a resident's, 222223 one off
+    # a resident's: the first free one is 555555.
+    assert issue.pin == "555555"
+    offered = iter(["482914"])
+    without = passes_module.new_walk_in(
+        store, house_id="HA2", display_name="快递", valid_from=NOW, valid_until=NOW + HOUR
+    )
+    assert without.pin == "482914"  # duress off: only the PIN itself is taken

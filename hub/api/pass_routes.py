@@ -11,6 +11,7 @@ from hub.api.deps import Ctx, Staff, User
 from hub.services import doors, passes
 from hub.visitor_models import (
     AlarmAckIn,
+    AlarmsShown,
     DoorAlarmOut,
     DoorPlace,
     IssuedPassOut,
@@ -64,7 +65,7 @@ def compound_passes(
 def door_alarms(
     principal: Staff,
     ctx: Ctx,
-    state: Annotated[str, Query(pattern="^(open|acknowledged|all)$")] = "open",
+    state: AlarmsShown = AlarmsShown.OPEN,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DoorAlarmOut]:
     with ctx.work() as work:

@@ -37,6 +37,7 @@ from gridgate_wire import (
 )
 from hub import audit
 from hub.config import PassesConfig
+from hub.errors import Invalid
 from hub.passages import stripped
 from hub.passes.records import PassRecord, PassStatus, edge_pass, get_pass, list_passes
 from hub.passes.sync import (
@@ -62,12 +63,23 @@ _LOGGER = logging.getLogger(__name__)
 OBJECT_TYPE = "visitor_pass"
 
 
-class PassRefused(ValueError):
-    """The request cannot become a pass; ``field`` names what is wrong (for a 422)."""
+# A refusal's field -> the pages' catalogue code (error.<code>).
+_CODES = {
+    "valid_until": "pass_window",
+    "with_pin": "pass_credential",
+    "max_uses": "pass_uses",
+    "visitor_name": "pass_name",
+    "house_id": "not_found",
+}
+
+
+class PassRefused(Invalid):
+    """The request cannot become a pass (a 422 like every :class:`hub.errors.Invalid`);
+    ``field_name`` names what is wrong, ``reason`` says why."""
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
+        super().__init__({"code": _CODES.get(field, "invalid"), "field": field, "reason": reason})
+        self.field_name = field
         self.reason = reason
 
 

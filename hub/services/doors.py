@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, union
+from sqlalchemy import Connection, Row, case, select, union
 
+from gridgate_wire import DoorAlarmKind
 from hub import audit, doors
 from hub.auth import Principal
+from hub.doors import AlarmState
 from hub.errors import Invalid, NotFound
 from hub.services import sessions
 from hub.store.doors import door_alarms
@@ -23,9 +25,7 @@ from hub.store.schema import (
     visitor_passes,
 )
 from hub.uow import UnitOfWork
-from hub.visitor_models import DoorAlarmOut, DoorPlace, UnlockIn, UnlockOut
-
-ALARM_STATES = ("open", "acknowledged", "all")
+from hub.visitor_models import AlarmsShown, DoorAlarmOut, DoorPlace, UnlockIn, UnlockOut
 
 
 def _alarm_out(row: Row[Any]) -> DoorAlarmOut:
@@ -35,7 +35,7 @@ def _alarm_out(row: Row[Any]) -> DoorAlarmOut:
         edge_id=m["edge_id"],
         compound_id=m["compound_id"],
         compound_name=m["compound_name"],
-        kind=m["kind"],
+        kind=DoorAlarmKind(m["kind"]),
         priority=m["priority"],
         silent=m["silent"],
         gate=m["gate"],
@@ -45,7 +45,7 @@ def _alarm_out(row: Row[Any]) -> DoorAlarmOut:
         house_address=m["address"],
         who=m["resident_name"] or m["pass_name"],
         note=m["note"],
-        state=m["state"],
+        state=AlarmState(m["state"]),
         cleared_at=m["cleared_at"],
         acknowledged_at=m["acknowledged_at"],
         acknowledged_by=m["acknowledged_by"],
@@ -54,13 +54,14 @@ def _alarm_out(row: Row[Any]) -> DoorAlarmOut:
 
 
 def list_alarms(
-    work: UnitOfWork, principal: Principal, state: str = "open", limit: int = 100
+    work: UnitOfWork,
+    principal: Principal,
+    shown: AlarmsShown = AlarmsShown.OPEN,
+    limit: int = 100,
 ) -> list[DoorAlarmOut]:
-    """Staff only: their communities' alarms, most urgent and newest first. A list that names
-    residents or visitors (duress) is an audited read."""
+    """Staff only: their communities' alarms, open before acknowledged, then most urgent and
+    newest first. A list that names residents or visitors (duress) is an audited read."""
     sessions.require_staff(principal)
-    if state not in ALARM_STATES:
-        raise Invalid.field("invalid", "state", f"one of {', '.join(ALARM_STATES)}")
     query = (
         select(
             door_alarms,
@@ -74,7 +75,7 @@ def list_alarms(
         .outerjoin(residents, residents.c.resident_id == door_alarms.c.resident_id)
         .outerjoin(visitor_passes, visitor_passes.c.pass_id == door_alarms.c.pass_id)
         .order_by(
-            door_alarms.c.state.desc(),  # open before acknowledged
+            case((door_alarms.c.state == AlarmState.OPEN.value, 0), else_=1),
             door_alarms.c.priority,
             door_alarms.c.occurred_at.desc(),
         )
@@ -82,8 +83,8 @@ def list_alarms(
     )
     if principal.communities is not None:
         query = query.where(door_alarms.c.community_id.in_(sorted(principal.communities)))
-    if state != "all":
-        query = query.where(door_alarms.c.state == state)
+    if shown.state is not None:
+        query = query.where(door_alarms.c.state == shown.state.value)
     found = [_alarm_out(row) for row in work.conn.execute(query)]
     named = [a.alarm_id for a in found if a.who is not None]
     if named:

@@ -19,6 +19,7 @@ from hub.request_context import hub_context
 from hub.services import doors, oversight, reporting, sessions
 from hub.services.dashboard import DashboardFilter, dashboard
 from hub.services.paging import Window
+from hub.visitor_models import AlarmsShown
 from hub.web.render import PAGE_SIZE, pager, render
 from hub.web.session import MaybeUser, PageStaff
 
@@ -42,7 +43,7 @@ def dashboard_page(
     with ctx.read() as conn:
         shown = dashboard(conn, user, chosen, ctx.site_timezone, ctx.template_limit)
     with ctx.work() as work:  # an audited read when an alarm names someone
-        alarms = doors.list_alarms(work, user, "open", 20)
+        alarms = doors.list_alarms(work, user, AlarmsShown.OPEN, 20)
     created_from = chosen.since_date()
     return render(
         request,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from hub.errors import HubError, Invalid
 from hub.request_context import hub_context
 from hub.services import doors
-from hub.visitor_models import UnlockIn
+from hub.visitor_models import AlarmsShown, UnlockIn
 from hub.web.answers import failed, succeeded
 from hub.web.render import render, translator
 from hub.web.session import Form, PageStaff
@@ -22,7 +22,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/doors")
 def doors_page(request: Request, user: PageStaff, state: str = "open") -> Response:
     ctx = hub_context(request)
-    chosen = state if state in doors.ALARM_STATES else "open"
+    try:
+        chosen = AlarmsShown(state)
+    except ValueError:
+        chosen = AlarmsShown.OPEN
     with ctx.work() as work:
         alarms = doors.list_alarms(work, user, chosen, 200)
         places = doors.door_places(work.conn, user)
@@ -33,8 +36,8 @@ def doors_page(request: Request, user: PageStaff, state: str = "open") -> Respon
         "doors",
         alarms=alarms,
         places=places,
-        state=chosen,
-        states=list(doors.ALARM_STATES),
+        state=chosen.value,
+        states=[s.value for s in AlarmsShown],
     )
 
 
