@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from gridgate_wire import DoorAlarmKind, PassKind, PassOrigin, PassSchedule
 from hub.doors import AlarmState
@@ -45,8 +45,9 @@ class PassIn(Body):
     )
     phone: str = Field(default="", max_length=32)
     purpose: str = Field(default="", max_length=200)
-    valid_from: datetime
-    valid_until: datetime
+    # With a zone (or Z): a time without one is refused (422), never guessed as UTC or local.
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
     max_uses: int | None = Field(default=None, ge=1, le=2**31 - 1)
     gates: list[str] | None = Field(
         default=None, max_length=64, description="Gates the pass opens; none: every gate."

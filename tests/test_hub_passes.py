@@ -172,6 +172,14 @@ def test_requests_the_rules_refuse(engine: Any) -> None:
         too_long = pass_body(valid_until=(now + timedelta(days=40)).isoformat())
         answer = client.post("/api/v1/passes", json=too_long, headers=staff)
         assert answer.json()["detail"]["code"] == "pass_window"
+        # A time without a zone is refused, not taken as UTC (nor as the site's zone).
+        naive = pass_body(
+            valid_from=(now - HOUR).replace(tzinfo=None).isoformat(),
+            valid_until=(now + HOUR).replace(tzinfo=None).isoformat(),
+        )
+        answer = client.post("/api/v1/passes", json=naive, headers=staff)
+        assert answer.status_code == 422
+        assert "timezone" in answer.text
         nothing = pass_body(with_qr=False, with_pin=False)
         answer = client.post("/api/v1/passes", json=nothing, headers=staff)
         assert answer.json()["detail"]["code"] == "pass_credential"

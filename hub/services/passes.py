@@ -68,8 +68,9 @@ def _out(record: PassRecord, place: _Place, personal: bool, now: datetime) -> Pa
 
 
 def _utc(value: datetime) -> datetime:
-    """Times are stored in UTC (SQLite keeps the wall clock it is given); naive means UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Times are stored in UTC (SQLite keeps the wall clock it is given); PassIn's times carry
+    their zone (the API refuses naive ones, the pages give the site's)."""
+    return value.astimezone(UTC)
 
 
 def issue(
