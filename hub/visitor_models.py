@@ -41,7 +41,9 @@ class PassIn(Body):
     kind: PassKind = PassKind.VISITOR
     visitor_name: str = Field(min_length=1, max_length=64, description="The visitor's name.")
     display_name: str = Field(
-        default="", max_length=64, description="What the guard sees (e.g. 王女士); else the name."
+        default="",
+        max_length=64,
+        description="What the gates show (e.g. 王女士); else the family name and 访客 (王访客).",
     )
     phone: str = Field(default="", max_length=32)
     purpose: str = Field(default="", max_length=200)

@@ -426,3 +426,20 @@ def test_a_pass_refusal_is_an_invalid_of_the_hub_error_tree() -> None:
         "field": "valid_until",
         "reason": "is in the past",
     }
+
+
+def test_a_centre_pass_without_a_display_name_shows_the_family_name_at_the_gates(
+    engine: Any,
+) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, published):
+        staff = login(client, seeded.users["admin_a"])
+        issued = client.post("/api/v1/passes", json=pass_body(display_name=""), headers=staff)
+        assert issued.status_code == 201, issued.text
+        assert issued.json()["visitor_pass"]["display_name"] == "王访客"
+        sent = updates(published)
+        assert [p.display_name for u in sent for p in u.passes] == ["王访客"]
+        assert "王小红" not in "".join(u.model_dump_json() for u in sent)
+        page_login(client, seeded.users["admin_a"])
+        form = client.get("/houses/HA1/passes")
+        assert "不填则显示“姓+访客”" in form.text

@@ -126,6 +126,15 @@ def _compound_of_house(conn: Connection, house_id: str) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
+VISITOR_SUFFIX = "\u8bbf\u5ba2"  # 访客 ("visitor"), as the guard room names its walk-ins
+
+
+def gate_name(full: str) -> str:
+    """What the gates show when the centre gave no display name: the family name and 访客
+    (王访客), never the full name (the edges get no more than the guard room gives them)."""
+    return f"{full.strip()[:1]}{VISITOR_SUFFIX}"
+
+
 def _check(request: PassRequest, config: PassesConfig, now: datetime) -> None:
     if request.valid_until <= request.valid_from:
         raise PassRefused("valid_until", "must be after valid_from")
@@ -187,7 +196,7 @@ def issue_pass(
             house_id=request.house_id,
             kind=request.kind.value,
             origin=PassOrigin.CENTRE.value,
-            display_name=(request.display_name or name)[:64],
+            display_name=(request.display_name.strip() or gate_name(name))[:64],
             visitor_name=name[:64],
             phone=request.phone[:32],
             purpose=request.purpose[:200],
