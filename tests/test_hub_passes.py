@@ -443,3 +443,52 @@ def test_a_centre_pass_without_a_display_name_shows_the_family_name_at_the_gates
         page_login(client, seeded.users["admin_a"])
         form = client.get("/houses/HA1/passes")
         assert "不填则显示“姓+访客”" in form.text
+
+
+def test_a_generated_pin_keeps_clear_of_residents_duress_and_recently_ended_passes(
+    engine: Any, monkeypatch: Any
+) -> None:
+    import hashlib
+
+    from hub.passes import PassRequest
+    from hub.store.schema import resident_credentials
+
+    seed(engine)
+    now = utc_now()
+
+    def request(start: Any, hours: float = 2) -> PassRequest:
+        return PassRequest(
+            house_id="HA1",
+            valid_from=start,
+            valid_until=start + hours * HOUR,
+            visitor_name="王小红",
+            with_qr=False,
+        )
+
+    offered: list[str] = []
+    monkeypatch.setattr(hub_passes, "new_pin", lambda _digits: offered.pop(0))
+    with engine.begin() as conn:
+        conn.execute(
+            resident_credentials.insert().values(
+                resident_id="RA1", kind="pin", secret_sha256=hashlib.sha256(b"123456").hexdigest()
+            )
+        )
+        # A resident's PIN, and one off from it either way (the resident's duress PIN, or a
+        # PIN whose duress PIN is the resident's), are never a pass's.
+        offered[:] = ["123456", "123457", "123455", "333333"]
+        assert hub_passes.issue_pass(conn, request(now), "admin-ca", now=now).pin == "333333"
+        # A live pass's PIN and its neighbours (9 and 0 adjacent in the last digit).
+        offered[:] = ["333334", "333332", "333333", "555559"]
+        assert hub_passes.issue_pass(conn, request(now), "admin-ca", now=now).pin == "555559"
+        offered[:] = ["555550", "555558", "666666"]
+        assert hub_passes.issue_pass(conn, request(now), "admin-ca", now=now).pin == "666666"
+        # Three hours on, the passes have ended, but the edges keep them a day: still taken.
+        later = now + 3 * HOUR
+        offered[:] = ["333333", "666667", "888888"]
+        assert hub_passes.issue_pass(conn, request(later), "admin-ca", now=later).pin == "888888"
+        # Two days on, the ended passes are gone from every edge: their PINs are free again.
+        days_on = now + 48 * HOUR
+        offered[:] = ["333333"]
+        assert (
+            hub_passes.issue_pass(conn, request(days_on), "admin-ca", now=days_on).pin == "333333"
+        )

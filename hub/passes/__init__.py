@@ -24,14 +24,12 @@ from gridgate_wire import (
     PassKind,
     PassOrigin,
     PassSchedule,
-    PassSecret,
     PassUpdate,
     WalkInPass,
     make_secret,
     new_pin,
     new_qr_token,
     qr_payload,
-    secret_matches,
     utc_now,
     uuid7,
 )
@@ -39,6 +37,7 @@ from hub import audit
 from hub.config import PassesConfig
 from hub.errors import Invalid
 from hub.passages import stripped
+from hub.passes.pins import taken_pins
 from hub.passes.records import PassRecord, PassStatus, edge_pass, get_pass, list_passes
 from hub.passes.sync import (
     build_wanted,
@@ -152,20 +151,13 @@ def _check(request: PassRequest, config: PassesConfig, now: datetime) -> None:
         raise PassRefused("visitor_name", "is required")
 
 
-def _live_pins(conn: Connection, compound_id: str, now: datetime) -> list[PassSecret]:
-    found: list[PassSecret] = []
-    for record in list_passes(conn, compound_id=compound_id, include_revoked=False):
-        if record.valid_until > now:
-            found += [s for s in record.secrets if s.kind is CredentialKind.PIN]
-    return found
-
-
 def _unique_pin(conn: Connection, compound_id: str, digits: int, now: datetime) -> str:
-    """A PIN no live pass of the compound has: a PIN alone must name one pass."""
-    live = _live_pins(conn, compound_id, now)
+    """A PIN no pass the compound's gates still hold has, one digit off none of theirs nor of
+    a resident's (hub.passes.pins): a PIN alone must name one pass, never a duress PIN."""
+    taken = taken_pins(conn, compound_id, now)
     for _ in range(50):
         pin = new_pin(digits)
-        if not any(secret_matches(s, pin) for s in live):
+        if taken.clash(pin) is None:
             return pin
     raise PassRefused("with_pin", "no free PIN; use a QR code or more PIN digits")
 
