@@ -295,3 +295,38 @@ def test_guard_user_cli_prints_an_argon2_entry_and_the_config_refuses_plaintext(
         )
     with pytest.raises(ValueError, match="no users"):
         GuardRoomConfig.model_validate({"enabled": True})
+
+
+def test_a_guards_name_is_not_locked_for_every_address_and_lockouts_grow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from edge_agent.guard_room import auth
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    throttle = auth.LoginThrottle(limit=5, window_s=300)
+    stranger, guard = ("addr:10.0.0.66", "name:guard-li"), ("addr:10.0.0.2", "name:guard-li")
+    for _ in range(5):
+        throttle.failed(*stranger)
+    assert throttle.blocked(*stranger)
+    assert not throttle.blocked(*guard)  # the guard, from the guard-room PC, still logs in
+    # The stranger spraying other names from its address stops at 3 x the limit.
+    for n in range(10):
+        throttle.failed("addr:10.0.0.66", f"name:user-{n}")
+    assert throttle.blocked("addr:10.0.0.66", "name:anyone")
+    # The next lockout of the same pair lasts twice as long.
+    clock[0] += 301
+    assert not throttle.blocked(*stranger)
+    for _ in range(5):
+        throttle.failed(*stranger)
+    clock[0] += 301
+    assert throttle.blocked(*stranger)
+    clock[0] += 300
+    assert not throttle.blocked(*stranger)
+    # Quiet keys are forgotten: the tables do not grow without limit.
+    for n in range(500):
+        throttle.failed(f"addr:10.1.{n // 250}.{n % 250}", "name:x")
+    clock[0] += 3600 * 3
+    throttle.blocked("addr:10.9.9.9", "name:x")
+    assert throttle._failures == {}
+    assert throttle._locked == {}

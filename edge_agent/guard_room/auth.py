@@ -5,7 +5,8 @@ Works with the hub offline: the guards and their Argon2 hashes are in the edge's
 A session is a random token in an ``HttpOnly``, ``SameSite=Strict`` cookie, kept in memory (a
 restart logs everyone out) and valid for ``session_hours``. Every form carries the session's
 CSRF token; the login form carries one tied to a pre-login cookie. Failed logins are counted per
-address and per name: ``login_attempts`` in ``login_window_s``, then refused until they age out.
+(address, name) and per address (:class:`LoginThrottle`), with a lockout that grows; a name is
+never locked for every address.
 """
 
 from __future__ import annotations
@@ -48,27 +49,66 @@ class Session:
 
 
 class LoginThrottle:
+    """Failed logins per (address, name) and per address, with a lockout that grows.
+
+    Callers pass ``addr:<address>`` and ``name:<name>`` keys. The name alone is never a key: a
+    stranger's wrong passwords for a guard's name must not lock that guard out of their own
+    address. ``limit`` failures of one (address, name) in ``window_s`` lock the pair, and
+    ``limit * ADDRESS_FACTOR`` failures from one address (a spray over many names) lock the
+    address; each lockout of a key lasts ``window_s`` times 2 to the number of lockouts before
+    it, up to ``MAX_LOCKOUT_S``. Keys are forgotten once quiet, and at most ``MAX_KEYS`` kept.
+    """
+
+    ADDRESS_FACTOR = 3
+    MAX_LOCKOUT_S = 3600.0
+    MAX_KEYS = 10_000
+
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit = limit
         self.window_s = window_s
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._locked: dict[str, tuple[float, int]] = {}  # until, lockouts so far
         self._lock = threading.Lock()
+
+    def _keys(self, keys: tuple[str, ...]) -> list[tuple[str, int]]:
+        addresses = [k for k in keys if k.startswith("addr:")]
+        names = [k for k in keys if k.startswith("name:")]
+        found = [(k, self.limit * self.ADDRESS_FACTOR) for k in addresses]
+        found += [(f"pair:{a[5:]}|{n[5:]}", self.limit) for a in addresses for n in names]
+        if not addresses:  # no address known: the name is all there is
+            found += [(n, self.limit) for n in names]
+        return found
 
     def blocked(self, *keys: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            for key in keys:
-                times = self._failures[key]
-                while times and now - times[0] > self.window_s:
-                    times.popleft()
-                if len(times) >= self.limit:
-                    return True
-            return False
+            self._evict(now)
+            return any(self._locked.get(key, (0.0, 0))[0] > now for key, _ in self._keys(keys))
 
     def failed(self, *keys: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            for key in keys:
-                self._failures[key].append(time.monotonic())
+            for key, limit in self._keys(keys):
+                times = self._failures[key]
+                times.append(now)
+                while times and now - times[0] > self.window_s:
+                    times.popleft()
+                if len(times) >= limit:
+                    _, count = self._locked.get(key, (0.0, 0))
+                    lockout = min(self.window_s * 2**count, self.MAX_LOCKOUT_S)
+                    self._locked[key] = (now + lockout, count + 1)
+                    times.clear()
+            while len(self._failures) > self.MAX_KEYS:
+                del self._failures[next(iter(self._failures))]
+
+    def _evict(self, now: float) -> None:
+        quiet = [k for k, t in self._failures.items() if not t or now - t[-1] > self.window_s]
+        for key in quiet:
+            del self._failures[key]
+        # A lockout count is kept for one longest lockout after it ended, so repeats grow.
+        ended = [k for k, (until, _) in self._locked.items() if now - until > self.MAX_LOCKOUT_S]
+        for key in ended:
+            del self._locked[key]
 
 
 class GuardAuth:
