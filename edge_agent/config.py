@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -90,6 +90,27 @@ class DoorConfig(StrictModel):
         default=None,
         description="The door's open/closed input (held and forced alarms); None: no contact.",
     )
+    exit_lanes: list[Annotated[int, Field(ge=0, le=255)]] = Field(
+        default_factory=list,
+        max_length=256,
+        description=(
+            "Lanes (0-255) whose readers are exits: a credential there is an exit whatever "
+            "direction an HTTP caller sends (exits cost a pass no use). Elsewhere an HTTP "
+            "caller's direction is recorded but never skips a pass's use count."
+        ),
+    )
+    free_exit: bool = Field(
+        default=False,
+        description=(
+            "The door also opens from inside without a credential (an exit button or a lever "
+            "wired to the lock, not to the edge): an opening with no grant is not forced open. "
+            "Prefer a request-to-exit input (POST /door state exit_request) where one is wired."
+        ),
+    )
+
+
+def _loopback(http: HttpConfig) -> bool:
+    return http.bind in ("127.0.0.1", "::1", "localhost") or http.bind.startswith("127.")
 
 
 class HttpConfig(StrictModel):
@@ -108,8 +129,7 @@ class HttpConfig(StrictModel):
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> HttpConfig:
-        loopback = self.bind in ("127.0.0.1", "::1", "localhost") or self.bind.startswith("127.")
-        open_to_lan = not loopback and self.token_secret is None
+        open_to_lan = not _loopback(self) and self.token_secret is None
         if self.enabled and open_to_lan and not self.allow_without_token:
             raise ValueError(
                 f"bind {self.bind} without token_secret lets anyone on that network present "
@@ -203,6 +223,14 @@ class EdgeConfig(StrictModel):
             raise ValueError("doors: one entry per gate")
         if self.guard_room.enabled and not self.http.enabled:
             raise ValueError("guard_room.enabled needs http.enabled (the page is served there)")
+        if self.guard_room.enabled and self.http.token_secret is None and not _loopback(self.http):
+            # A guard's browser is on that network: without a token, any page it opens could
+            # try the reader endpoints (JSON only and same-origin, but no second lock).
+            raise ValueError(
+                "http.token_secret: required when guard_room.enabled and http.bind is not "
+                "loopback (allow_without_token does not apply with the guard room)"
+            )
+        return self
         return self
 
     @model_validator(mode="after")

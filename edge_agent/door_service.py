@@ -46,6 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DOOR_FAILED = "door actuator failed"
 _SEEN_COMMANDS = 256
+EXIT_REQUEST = "exit_request"
 
 
 class DoorService:
@@ -67,6 +68,10 @@ class DoorService:
         self._gates = gates
         self.contacts = contacts
         self._seen: deque[str] = deque(maxlen=_SEEN_COMMANDS)
+        # The store's memory of command ids (kept across restarts) and this edge's id.
+        self.first_sight: Callable[[str], bool] | None = None
+        self.edge_id: str | None = None
+        self.free_exit: set[str] = set()  # gates whose doors open from inside on their own
 
     # ------------------------------------------------------------------ alarms
 
@@ -82,14 +87,17 @@ class DoorService:
             self.metrics.door_alarms.labels(alarm.kind.value, alarm.phase.value).inc()
 
     def admitted(self, passage: Passage, event: EdgeEvent, door_opened: bool) -> None:
-        """The passage path's observer: arm the door, raise tailgating and duress alarms."""
+        """The passage path's observer: arm the door, raise tailgating and duress alarms (a
+        duress PIN raises its silent alarm whether or not it opened the door)."""
         if door_opened:
             self.monitor.granted(passage.gate, passage.lane)
         if passage.tailgating:
             self._raise(
                 self.monitor.tailgating(passage.gate, passage.lane, str(event.id), passage.house_id)
             )
-        if passage.duress and passage.granted:
+        # Whatever the decision: a person under duress whose pass is used up or out of hours
+        # needs the centre to know as much as one who got in.
+        if passage.duress:
             self._raise(
                 self.monitor.duress(
                     passage.gate,
@@ -102,7 +110,10 @@ class DoorService:
             )
 
     def contact(self, gate: str, lane: int, is_open: bool) -> None:
-        """A door contact's reading (every contact plugin reports here)."""
+        """A door contact's reading (every contact plugin reports here). A ``free_exit`` door
+        opens from inside without the edge knowing: no opening of it is forced."""
+        if is_open and gate in self.free_exit:
+            self.monitor.granted(gate, lane)
         for alarm in self.monitor.contact(gate, lane, is_open):
             self._raise(alarm)
 
@@ -116,11 +127,20 @@ class DoorService:
         contact = self.contacts.get(gate)
         if not isinstance(contact, HttpContact):
             raise ValueError(f"gate {gate!r} has no http door contact")  # noqa: TRY004
-        if state not in ("open", "closed"):
-            raise ValueError("state must be open or closed")
+        if state not in ("open", "closed", EXIT_REQUEST):
+            raise ValueError("state must be open, closed or exit_request")
         if not 0 <= lane <= 255:
             raise ValueError("lane must be 0-255")
+        if state == EXIT_REQUEST:
+            self.exit_request(gate, lane)
+            return
         contact.changed(lane, state == "open")
+
+    def exit_request(self, gate: str, lane: int) -> None:
+        """The request-to-exit input (an exit button the controller reports): the next opening
+        is authorised like one after a grant, so leaving by the button is not forced open."""
+        _LOGGER.info("exit request at %s/%d", gate, lane)
+        self.monitor.granted(gate, lane)
 
     def status(self) -> list[DoorStatus]:
         return self.monitor.status()
@@ -142,14 +162,27 @@ class DoorService:
     def remote_unlock(
         self, command: RemoteUnlock, now: datetime | None = None
     ) -> DoorRelease | None:
-        """A ``remote_unlock`` from the centre: refused (expired, unknown gate, throttled) or
-        recorded, then opened. A command delivered twice opens once (None the second time)."""
+        """A ``remote_unlock`` from the centre: refused (another edge's, expired or expiring too
+        far ahead, unknown gate, throttled) or recorded, then opened. A command delivered twice
+        opens once (None the second time), also across a restart (``first_sight``)."""
         command_id = str(command.id)
-        if command_id in self._seen:
+        seen = command_id in self._seen
+        self._seen.append(command_id)
+        if self.first_sight is not None and not seen:
+            try:
+                seen = not self.first_sight(command_id)
+            except Exception:  # the store's failure shows when the release is recorded
+                _LOGGER.exception("remote unlock %s: seen ids not readable", command_id)
+        if seen:
             _LOGGER.info("remote unlock %s seen before; ignored", command_id)
             return None
-        self._seen.append(command_id)
-        refusal = unlock_refusal(command, now or utc_now(), self._gates())
+        refusal = unlock_refusal(
+            command,
+            now or utc_now(),
+            self._gates(),
+            self.edge_id,
+            self.monitor.config.unlock_max_ahead_s,
+        )
         return self.release(
             ReleaseSource.CENTRE,
             command.gate,

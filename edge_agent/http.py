@@ -13,6 +13,8 @@ tokens and malformed requests from one address are slowed down here; refused cre
 are throttled per gate, lane and kind by the passage desk, whatever the source, so PIN
 guessing meets the limit and one client cannot block a reader for everyone behind it.
 A request must arrive within ``READ_TIMEOUT_S``: half-sent requests do not hold threads.
+JSON endpoints take only ``Content-Type: application/json`` and refuse a foreign ``Origin``, so
+another web page open on a guard's browser cannot POST to them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -40,7 +42,7 @@ class Routes(Protocol):
 
     def healthz(self) -> Reply: ...
     def metrics(self) -> bytes: ...
-    def credential(self, body: JsonObject) -> Reply: ...
+    def credential(self, body: JsonObject, caller: str | None = None) -> Reply: ...
     def enrol(self, body: JsonObject) -> Reply: ...
     def door(self, body: JsonObject) -> Reply: ...
 
@@ -89,7 +91,12 @@ class RefusalThrottle:
     def blocked(self, address: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            times = self._seen[address]
+            # Every quiet address is forgotten, so the table cannot grow without limit.
+            for key in [k for k, t in self._seen.items() if not t or now - t[-1] > self.window_s]:
+                del self._seen[key]
+            times = self._seen.get(address)
+            if times is None:
+                return False
             while times and now - times[0] > self.window_s:
                 times.popleft()
             return len(times) >= self.limit
@@ -171,6 +178,21 @@ class EdgeHttpServer:
                 self.end_headers()
                 self.wfile.write(reply.body)
 
+            def _foreign(self) -> Reply | None:
+                """A browser's cross-site request, refused before the body is read: JSON
+                endpoints take only ``application/json`` (a form or ``text/plain`` POST from
+                another page cannot send it without a CORS preflight, which this server never
+                answers), and an ``Origin`` other than this host's is refused."""
+                content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+                if content_type.lower() != "application/json":
+                    return 415, {"error": "Content-Type must be application/json"}
+                origin = self.headers.get("Origin")
+                if origin is not None:
+                    host = self.headers.get("Host", "")
+                    if urlsplit(origin).netloc.lower() != host.lower() or not host:
+                        return 403, {"error": "cross-origin request refused"}
+                return None
+
             def _is_page(self) -> bool:
                 path = urlsplit(self.path).path
                 return pages is not None and (
@@ -195,8 +217,8 @@ class EdgeHttpServer:
                     self._page("POST")
                     return
                 address = self.client_address[0]
-                handlers = {
-                    "/credential": routes.credential,
+                handlers: dict[str, Callable[[JsonObject], Reply]] = {
+                    "/credential": lambda body: routes.credential(body, address),
                     "/enrol": routes.enrol,
                     "/door": routes.door,
                 }
@@ -205,6 +227,11 @@ class EdgeHttpServer:
                     return
                 if server.throttle.blocked(address):
                     self._json(429, {"error": "too many refusals; wait a minute"})
+                    return
+                foreign = self._foreign()
+                if foreign is not None:
+                    server.throttle.refused(address)
+                    self._json(*foreign)
                     return
                 if not self._authorised():
                     server.throttle.refused(address)

@@ -6,15 +6,16 @@ and a JSON reply; the rules live in the services.
 
 from __future__ import annotations
 
-from edge_agent.credentials import CredentialService
+from edge_agent.credentials import CredentialService, EnrolmentStarted
 from edge_agent.door_service import DoorService
 from edge_agent.enrolment import EnrolmentService
 from edge_agent.errors import PassageNotRecorded, PassageRefused
 from edge_agent.health import StatusReporter
-from gridgate_wire import CredentialKind, PassageDirection
+from gridgate_wire import CredentialKind, Decision, PassageDirection
 
 JsonObject = dict[str, object]
 Reply = tuple[int, JsonObject]
+PIN_REFUSED = "refused"
 
 
 class EdgeRoutes:
@@ -37,7 +38,7 @@ class EdgeRoutes:
     def metrics(self) -> bytes:
         return self.status.metrics_text()
 
-    def credential(self, body: JsonObject) -> Reply:
+    def credential(self, body: JsonObject, caller: str | None = None) -> Reply:
         try:
             kind = CredentialKind(str(body["kind"]))
             gate = str(body["gate"])
@@ -46,22 +47,29 @@ class EdgeRoutes:
         except (KeyError, ValueError) as exc:
             return 400, {"error": f"bad request: {exc}"}
         lane = body.get("lane", 0)
-        started = self.credentials.enrolment_code(gate, kind, value)
-        if started is not None:
-            if started.camera is None:
-                return 409, {"error": "enrolment code, but no camera at this gate"}
-            return 202, {"enrolment": "started", "camera": started.camera}
         try:
-            # lane stays as sent: the desk refuses anything but an int 0-255 (and throttles it)
-            event = self.credentials.present(gate, kind, value, direction, lane)
+            # lane stays as sent: the desk refuses anything but an int 0-255 (and throttles it);
+            # the direction in a body is the caller's word, not a configured exit
+            outcome = self.credentials.present_or_enrol(
+                gate, kind, value, direction, lane, caller=caller, trusted_direction=False
+            )
         except PassageRefused as exc:
             return exc.status, {"error": exc.reason}
         except PassageNotRecorded as exc:
             return 503, {"decision": exc.decision.value, "reason": exc.reason, "recorded": False}
+        if isinstance(outcome, EnrolmentStarted):
+            if outcome.camera is None:
+                return 409, {"error": "enrolment code, but no camera at this gate"}
+            return 202, {"enrolment": "started", "camera": outcome.camera}
+        reason = outcome.reason
+        if kind is CredentialKind.PIN and outcome.decision is Decision.DENY:
+            # Which refusal a PIN met (expired, used up, ...) tells a guesser the PIN is real;
+            # the event keeps the detail for the centre.
+            reason = PIN_REFUSED
         return 200, {
-            "decision": event.decision.value,
-            "reason": event.reason,
-            "event_id": str(event.id),
+            "decision": outcome.decision.value,
+            "reason": reason,
+            "event_id": str(outcome.id),
         }
 
     def enrol(self, body: JsonObject) -> Reply:

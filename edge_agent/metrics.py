@@ -38,6 +38,11 @@ class EdgeMetrics:
             ["kind", "phase"],
             registry=r,
         )
+        self.credential_guessing = Counter(
+            "gridgate_credential_guessing",
+            "Sustained credential guessing: a gate or caller locked out again and again",
+            registry=r,
+        )
         self.door_releases = Counter(
             "gridgate_door_releases",
             "Doors released without a credential",

@@ -27,7 +27,7 @@ from edge_agent.access.actuators import (
 )
 from edge_agent.access.actuators.log import LogActuator
 from edge_agent.access.doors import DoorMonitor, ReleaseThrottle
-from edge_agent.access.passage import PassageDesk
+from edge_agent.access.passage import CredentialThrottle, PassageDesk
 from edge_agent.access.passes import PassVerifier
 from edge_agent.access.policy import AccessPolicy
 from edge_agent.access.readers import create_reader
@@ -111,7 +111,12 @@ class EdgeAgent:
             self._known_gates,
             config.on_record_failure,
             on_alarm=lambda: self.status.store_alarm(),
+            throttle=CredentialThrottle(
+                on_guessing=lambda _key: self.metrics.credential_guessing.inc()
+            ),
         )
+        exits = {(d.gate, lane) for d in config.doors for lane in d.exit_lanes}
+        self.desk.exit_lane = lambda gate, lane: (gate, lane) in exits
         self.door_service = DoorService(
             DoorMonitor(config.door_monitor),
             ReleaseThrottle(
@@ -124,6 +129,9 @@ class EdgeAgent:
             self.metrics,
         )
         self.desk.observers.append(self.door_service)
+        self.door_service.first_sight = self.store.first_sight
+        self.door_service.edge_id = config.edge_id
+        self.door_service.free_exit = {d.gate for d in config.doors if d.free_exit}
         self.sources: dict[str, CameraSource] = {}
         self.workers: dict[str, GateWorker] = {}
         if self.face is not None:
@@ -200,6 +208,7 @@ class EdgeAgent:
             ZoneInfo(config.schedules.time_zone),
             {d.gate: d.label for d in config.doors if d.label},
         )
+        self.guard_room.duress_pins = config.duress.enabled
         self.http: EdgeHttpServer | None = None
         if config.http.enabled:
             token = read_secret(config.http.token_secret) if config.http.token_secret else None

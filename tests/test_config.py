@@ -125,3 +125,31 @@ def test_secrets_from_credentials_directory_then_env(
     (tmp_path / "mqtt_password").write_text("from-systemd\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     assert read_secret("mqtt_password") == "from-systemd"
+
+
+def test_the_guard_room_off_loopback_needs_a_reader_token(tmp_path: Path) -> None:
+    """Issue 18 review: with a guard's browser on the reader LAN, the JSON endpoints must not be
+    open without a token; loopback (tests, the demo) stays allowed."""
+    from edge_agent.guard_room.auth import hash_password
+
+    user = f"{{name: li, password_hash: '{hash_password('x')}'}}"
+    guard = f"guard_room:\n  enabled: true\n  users: [{user}]\n"
+    bad = tmp_path / "edge.yaml"
+    bad.write_text(
+        "edge_id: e1\ncompound_id: c1\n"
+        "http: {bind: 192.168.10.2, allow_without_token: true}\n" + guard
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(bad, EdgeConfig)
+    assert "http.token_secret" in str(info.value)
+    assert "guard_room.enabled" in str(info.value)
+    loopback = tmp_path / "loopback.yaml"
+    loopback.write_text("edge_id: e1\ncompound_id: c1\n" + guard)
+    assert load_config(loopback, EdgeConfig).guard_room.enabled
+    lanes = tmp_path / "lanes.yaml"
+    lanes.write_text(
+        "edge_id: e1\ncompound_id: c1\ndoors:\n  - gate: north\n    exit_lanes: [300]\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(lanes, EdgeConfig)
+    assert any(path.startswith("doors[0].exit_lanes") for path, _ in info.value.errors)

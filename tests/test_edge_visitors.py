@@ -18,7 +18,7 @@ import pytest
 from edge_agent.access.actuators import Actuator, create_contact
 from edge_agent.access.schedule import AccessSchedules, ScheduleConfig
 from edge_agent.config import EdgeConfig
-from edge_agent.errors import ActuatorError, ReleaseNotRecorded
+from edge_agent.errors import ActuatorError, PassageRefused, ReleaseNotRecorded
 from edge_agent.runtime import EdgeAgent
 from edge_agent.store.rows import Passage
 from gridgate_core.config import load_config
@@ -50,7 +50,7 @@ from gridgate_wire import (
 from tests.brokers import Mosquitto
 from tests.doubles import RecordingActuator, fake_contact
 from tests.edge_helpers import edge_config
-from tests.roster_builders import resident, roster
+from tests.roster_builders import invitation, resident, roster
 from tests.waiting import wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -510,3 +510,191 @@ def test_a_fake_contact_started_with_the_agent_feeds_the_monitor(agent: EdgeAgen
     contact.set(is_open=True)
     assert [a.kind.value for a in outbox(agent, DoorAlarm)] == ["forced_open"]
     assert contact.state().value == "open"
+
+
+# ------------------------------------------------------------------------------- review (issue 18)
+
+
+def raw_post(port: int, path: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=body, method="POST", headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - loopback test
+            return int(reply.status)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code
+
+
+def test_enrolment_codes_meet_the_throttle_first_and_starts_are_limited(
+    agent: EdgeAgent,
+) -> None:
+    agent.handle_command(invitation("edge-t", "R1", "7305518"))
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    code = {"gate": "north", "kind": "pin", "value": "7305518"}
+    # No camera at the gate (face off here): 409 says "a code"; this is the oracle to close.
+    assert post(port, "/credential", code)[0] == 409
+    for guess in range(5):  # duress on: each wrong PIN is two attempts
+        assert post(port, "/credential", {**code, "value": f"{guess:07d}"})[0] == 200
+    # Locked out: the real code gets the same 429 as any guess.
+    assert post(port, "/credential", code)[0] == 429
+    assert post(port, "/credential", {**code, "value": "0000009"})[0] == 429
+
+
+def test_enrolment_starts_are_limited_per_gate(agent: EdgeAgent) -> None:
+    for n in range(4):
+        agent.handle_command(invitation("edge-t", f"R{n}", f"88{n}4411"))
+    outcomes = []
+    for n in range(4):
+        try:
+            outcomes.append(
+                type(
+                    agent.credentials.present_or_enrol("north", CredentialKind.QR, f"88{n}4411")
+                ).__name__
+            )
+        except PassageRefused as exc:
+            outcomes.append(str(exc.status))
+    assert outcomes == ["EnrolmentStarted"] * 3 + ["429"]
+
+
+def test_a_duress_pin_raises_its_alarm_even_when_refused(agent: EdgeAgent) -> None:
+    agent.passes.apply(pass_update("edge-t", 1, visitor_pass("P-1", "482913", max_uses=1)))
+    assert agent.present_credential("north", CredentialKind.PIN, "482913").decision is (
+        Decision.GRANT
+    )
+    refused = agent.present_credential("north", CredentialKind.PIN, "482914")  # used up
+    assert (refused.decision, refused.reason) == (Decision.DENY, "pass used up")
+    (alarm,) = outbox(agent, DoorAlarm)
+    assert (alarm.kind.value, alarm.silent, alarm.pass_id, alarm.event_id) == (
+        "duress",
+        True,
+        "P-1",
+        refused.id,
+    )
+    # A resident under duress at a gate closed now: refused, and the centre still hears.
+    side = agent.present_credential("side", CredentialKind.PIN, "4322")
+    assert side.decision is Decision.DENY
+    assert [a.resident_id for a in outbox(agent, DoorAlarm)] == [None, "R1"]
+
+
+def test_pin_refusals_tell_the_reader_nothing_but_the_event_keeps_why(agent: EdgeAgent) -> None:
+    later = utc_now() + 2 * HOUR
+    agent.passes.apply(
+        pass_update(
+            "edge-t",
+            1,
+            visitor_pass("P-soon", "550011", valid_from=later, valid_until=later + HOUR),
+        )
+    )
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    replies = [
+        post(port, "/credential", {"gate": "north", "kind": "pin", "value": pin})[1]
+        for pin in ("550011", "999999")
+    ]
+    assert [r["reason"] for r in replies] == ["refused", "refused"]
+    reasons = [e.reason for e in outbox(agent, EdgeEvent)]
+    assert reasons == ["pass not yet valid", "not a resident"]
+    # QR codes keep their detail for the visitor.
+    qr = qr_payload("P-soon", TOKEN)
+    assert (
+        post(port, "/credential", {"gate": "north", "kind": "qr", "value": qr})[1]["reason"]
+        == "pass not yet valid"
+    )
+
+
+def test_json_endpoints_refuse_other_content_types_and_foreign_origins(agent: EdgeAgent) -> None:
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    body = json.dumps({"gate": "north", "kind": "card", "value": "c-1"}).encode()
+    token = {"X-Gridgate-Token": READER_TOKEN}
+    assert raw_post(port, "/credential", body, {**token, "Content-Type": "text/plain"}) == 415
+    assert raw_post(port, "/credential", body, token) == 415  # none at all
+    foreign = {**token, "Content-Type": "application/json", "Origin": "http://evil.example"}
+    assert raw_post(port, "/credential", body, foreign) == 403
+    own = {**token, "Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"}
+    assert raw_post(port, "/credential", body, own) == 200
+    assert len(openings(agent, "north")) == 1
+
+
+def test_a_caller_sent_exit_never_skips_a_use_but_a_configured_exit_lane_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDGATE_READER_TOKEN", READER_TOKEN)
+    config = edge_config(
+        tmp_path,
+        None,
+        http={"port": 0, "token_secret": "reader_token"},
+        doors=[{"gate": "north", "open_s": 3, "exit_lanes": [2]}],
+    )
+    edge = EdgeAgent(config)
+    edge.doors["north"] = RecordingActuator()
+    edge.passes.apply(pass_update("edge-t", 1, visitor_pass("P-1", "482913", max_uses=1)))
+    edge.start()
+    try:
+        assert edge.http is not None
+        port = edge.http.port
+        pin = {"gate": "north", "kind": "pin", "value": "482913"}
+        # "out" in the body at an entry lane: recorded as sent, but the use is counted.
+        assert post(port, "/credential", {**pin, "direction": "out"})[1]["decision"] == "grant"
+        assert post(port, "/credential", pin)[1]["decision"] == "deny"  # used up
+        # The configured exit lane is an exit whatever the body says, and never refuses a found
+        # pass (a used-up visitor must be able to leave).
+        left = post(port, "/credential", {**pin, "lane": 2, "direction": "in"})[1]
+        assert left["decision"] == "grant"
+        events = outbox(edge, EdgeEvent)
+        assert [(e.direction.value, e.reason) for e in events] == [
+            ("out", "visitor pass"),
+            ("in", "pass used up"),
+            ("out", "exit: pass used up"),
+        ]
+    finally:
+        edge.stop()
+
+
+def test_remote_unlock_seen_ids_survive_a_restart_and_foreign_or_far_commands_are_refused(
+    tmp_path: Path, agent: EdgeAgent
+) -> None:
+    first = unlock()
+    agent.handle_command(first)
+    agent.stop()
+    again = EdgeAgent(agent.config)
+    again.doors["north"] = RecordingActuator()
+    try:
+        again.handle_command(first)  # redelivered after the restart: opens nothing
+        assert openings(again, "north") == []
+        other = unlock().model_copy(update={"edge_id": "edge-other"})
+        again.handle_command(other)
+        again.handle_command(unlock(expires_in=timedelta(hours=1)))
+        details = [r.detail for r in outbox(again, DoorRelease)]
+        assert details == ["", "wrong_edge", "expiry_too_far"]
+        assert openings(again, "north") == []
+    finally:
+        again.stop()
+
+
+def test_an_exit_request_or_a_free_exit_door_is_not_forced_open(
+    tmp_path: Path, agent: EdgeAgent
+) -> None:
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    door = {"gate": "north", "lane": 0}
+    post(port, "/door", {**door, "state": "closed"})
+    assert post(port, "/door", {**door, "state": "exit_request"}) == (200, {"recorded": True})
+    post(port, "/door", {**door, "state": "open"})
+    post(port, "/door", {**door, "state": "closed"})
+    assert outbox(agent, DoorAlarm) == []
+    agent.door_service.free_exit = {"north"}  # what doors[].free_exit: true sets
+    agent.door_service.contact("north", 0, True)
+    agent.door_service.contact("north", 0, False)
+    assert outbox(agent, DoorAlarm) == []
+    post(port, "/door", {**door, "state": "open"}, token=None)  # 401: nothing changes
+    agent.door_service.free_exit = set()
+    agent.door_service.contact("north", 0, True)
+    assert [a.kind.value for a in outbox(agent, DoorAlarm)] == ["forced_open"]

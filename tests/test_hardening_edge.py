@@ -87,7 +87,7 @@ def test_an_invalid_passage_opens_nothing(tmp_path: Path, body: dict[str, object
         agent.stop()
 
 
-def test_invalid_attempts_count_against_the_lane_throttle_for_every_source(
+def test_invalid_attempts_count_against_the_gate_throttle_for_every_source(
     tmp_path: Path,
 ) -> None:
     agent, door = _agent(tmp_path)
@@ -96,14 +96,15 @@ def test_invalid_attempts_count_against_the_lane_throttle_for_every_source(
             agent.present_credential("north", CredentialKind.PIN, "")  # invalid value
     for guess in range(5):
         agent.present_credential("north", CredentialKind.PIN, f"{guess:04d}")
-    # The right PIN, from a line reader or over HTTP alike, now waits: the lane is throttled.
-    with pytest.raises(PassageRefused) as refused:
-        agent.present_credential("north", CredentialKind.PIN, "4321")
-    assert refused.value.status == 429
-    # Another lane and another credential kind at the same gate still work.
-    assert agent.present_credential("north", CredentialKind.PIN, "4321", lane=1).decision == "grant"
+    # The right PIN, from a line reader or over HTTP alike, now waits: the gate is throttled,
+    # whatever lane number is sent (the door is per gate; issue 18 review, finding 2).
+    for lane in (0, 1, 255):
+        with pytest.raises(PassageRefused) as refused:
+            agent.present_credential("north", CredentialKind.PIN, "4321", lane=lane)
+        assert refused.value.status == 429
+    # Another credential kind at the same gate still works.
     assert agent.present_credential("north", CredentialKind.CARD, "card-1").decision == "grant"
-    assert len(door.seen_at_open) == 2
+    assert len(door.seen_at_open) == 1
     agent.stop()
 
 
@@ -272,3 +273,67 @@ def test_a_door_that_fails_after_a_grant_is_recorded_as_a_denial(tmp_path: Path)
         assert seen == [("grant", "deny", False)]
     finally:
         agent.stop()
+
+
+# ------------------------------------------------------------------------------- review (issue 18)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_credential_lockout_grows_and_sustained_guessing_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from edge_agent.access import passage
+
+    clock = Clock()
+    monkeypatch.setattr(passage.time, "monotonic", clock)
+    reported: list[str] = []
+    throttle = passage.CredentialThrottle(
+        3, 60, lockout_s=60, alarm_after=3, on_guessing=reported.append
+    )
+    keys = throttle.keys("north", "pin", "10.0.0.9")
+    lockouts = []
+    for _ in range(3):
+        throttle.refused(keys, 3)
+        assert throttle.blocked(keys)
+        started = clock.now
+        while throttle.blocked(keys):
+            clock.now += 1
+        lockouts.append(clock.now - started)
+    assert lockouts == [60, 120, 240]  # doubling, from lockout_s
+    assert reported == ["north/pin", "caller:10.0.0.9"]
+    # The caller is locked at every gate, not just the one it guessed at.
+    throttle.refused(throttle.keys("north", "pin", "10.0.0.9"), 3)
+    assert throttle.blocked(throttle.keys("side", "card", "10.0.0.9"))
+    assert not throttle.blocked(throttle.keys("side", "card", "10.0.0.10"))
+
+
+def test_a_wrong_pin_with_duress_on_counts_twice(tmp_path: Path) -> None:
+    agent, _door = _agent(tmp_path, duress={"enabled": True})
+    try:
+        for guess in range(5):
+            agent.present_credential("north", CredentialKind.PIN, f"{guess:04d}")
+        with pytest.raises(PassageRefused) as refused:
+            agent.present_credential("north", CredentialKind.PIN, "4321")
+        assert refused.value.status == 429
+    finally:
+        agent.stop()
+
+
+def test_the_http_refusal_table_forgets_quiet_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge_agent import http
+
+    clock = Clock()
+    monkeypatch.setattr(http.time, "monotonic", clock)
+    throttle = http.RefusalThrottle(limit=2, window_s=60)
+    for n in range(1000):
+        throttle.refused(f"10.0.{n // 250}.{n % 250}")
+    clock.now += 61
+    assert not throttle.blocked("10.9.9.9")
+    assert len(throttle._seen) == 0

@@ -44,6 +44,10 @@ from gridgate_wire import AlarmPhase, CredentialKind, DoorAlarmKind, RemoteUnloc
 _LOGGER = logging.getLogger(__name__)
 
 
+# A remote unlock is for now; one valid for longer could be kept and replayed.
+MAX_UNLOCK_AHEAD_S = 300.0
+
+
 class DoorConfig(StrictModel):
     """Door monitoring and releases of one edge (``EdgeConfig.door_monitor``)."""
 
@@ -64,6 +68,16 @@ class DoorConfig(StrictModel):
     )
     release_window_s: float = Field(
         default=60.0, gt=0, le=3600, description="The window release_limit counts over."
+    )
+    unlock_max_ahead_s: float = Field(
+        default=MAX_UNLOCK_AHEAD_S,
+        ge=10,
+        le=3600,
+        description=(
+            "A remote unlock expiring further ahead than this is refused (expiry_too_far): it "
+            "could be kept and replayed. Keep the hub's doors.unlock_expiry_s below it, with "
+            "room for clock skew."
+        ),
     )
 
 
@@ -96,15 +110,27 @@ class ReleaseRefusal(StrEnum):
     EXPIRED = "expired"  # the command waited past its expiry (a broker queue, an offline edge)
     UNKNOWN_GATE = "unknown_gate"
     THROTTLED = "throttled"  # too many releases at this door lately
+    WRONG_EDGE = "wrong_edge"  # addressed to another edge (a misrouted or replayed command)
+    EXPIRY_TOO_FAR = "expiry_too_far"  # valid for longer than an edge accepts: replayable
 
 
 def unlock_refusal(
-    command: RemoteUnlock, now: datetime, gates: Collection[str]
+    command: RemoteUnlock,
+    now: datetime,
+    gates: Collection[str],
+    edge_id: str | None = None,
+    max_ahead_s: float = MAX_UNLOCK_AHEAD_S,
 ) -> ReleaseRefusal | None:
     """Whether the edge must refuse a ``remote_unlock`` (None: open the door, then answer
-    with a ``door_release``). The hub checked the role and audited the request."""
+    with a ``door_release``). The hub checked the role and audited the request; the edge
+    still refuses one for another edge (``edge_id``) or one that expires more than
+    ``max_ahead_s`` from now."""
+    if edge_id is not None and command.edge_id != edge_id:
+        return ReleaseRefusal.WRONG_EDGE
     if now >= command.expires_at:
         return ReleaseRefusal.EXPIRED
+    if (command.expires_at - now).total_seconds() > max_ahead_s:
+        return ReleaseRefusal.EXPIRY_TOO_FAR
     if command.gate not in gates:
         return ReleaseRefusal.UNKNOWN_GATE
     return None

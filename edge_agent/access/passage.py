@@ -2,9 +2,12 @@
 
 1. A credential is checked first (known gate, lane 0-255, kind, value length). An invalid one
    opens nothing, and counts against the throttle like a refusal.
-2. Refusals are throttled per gate, lane and credential kind (``CredentialThrottle``), whatever
-   the source: PIN guessing through the HTTP endpoint and through a line reader meet the same
-   limit, and one noisy client cannot block a whole reader for the residents behind it.
+2. Refusals are throttled per gate and credential kind, and per caller address where known
+   (``CredentialThrottle``), whatever the source and whatever lane number is sent: PIN guessing
+   through the HTTP endpoint and through a line reader meet the same limit, the lockout grows
+   with each repeat, and sustained guessing is logged and counted. The throttle is checked
+   before anything else, enrolment codes included: a locked-out caller learns nothing from the
+   reply. A lane is informational (recorded, 0-255); it never selects another throttle.
 3. :meth:`PassageDesk.admit` (faces and credentials alike) commits the passage to the event
    store (with its outbox row) before the door opens. When the store cannot write,
    ``on_record_failure`` decides: ``deny`` (default) keeps the door shut; ``open`` lets a granted
@@ -51,27 +54,89 @@ DOOR_FAILED = "door actuator failed"
 
 
 class CredentialThrottle:
-    """At most ``limit`` refusals per (gate, lane, kind) per ``window_s``; then refuse at once."""
+    """Refusals per door and credential kind, and per caller, with a lockout that grows.
 
-    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
+    Keys are ``(gate, kind)`` (the door is per gate, so changing the lane number buys nothing)
+    and, where the caller's address is known, ``(address,)``. ``limit`` refusals of a key in
+    ``window_s`` lock it for ``lockout_s``; every further lockout of the same key while it is
+    still remembered doubles that, up to ``max_lockout_s``. A key locked ``alarm_after`` times
+    in a row is *sustained guessing*: logged at warning level and reported to ``on_guessing``
+    (a metric); there is no door-alarm kind for it on the wire.
+    """
+
+    def __init__(
+        self,
+        limit: int = 10,
+        window_s: float = 60.0,
+        *,
+        lockout_s: float = 60.0,
+        max_lockout_s: float = 900.0,
+        alarm_after: int = 3,
+        on_guessing: Callable[[str], None] | None = None,
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
-        self._seen: dict[tuple[str, int, str], deque[float]] = defaultdict(deque)
+        self.lockout_s = lockout_s
+        self.max_lockout_s = max_lockout_s
+        self.alarm_after = alarm_after
+        self.on_guessing = on_guessing
+        self._seen: dict[tuple[str, ...], deque[float]] = defaultdict(deque)
+        self._locked_until: dict[tuple[str, ...], float] = {}
+        self._strikes: dict[tuple[str, ...], tuple[int, float]] = {}  # count, last lockout end
         self._lock = threading.Lock()
 
-    def blocked(self, key: tuple[str, int, str]) -> bool:
+    @staticmethod
+    def keys(gate: object, kind: object, caller: str | None) -> list[tuple[str, ...]]:
+        door = gate if isinstance(gate, str) and _GATE.match(gate) else "?"
+        keys: list[tuple[str, ...]] = [(door, str(kind)[:8])]
+        if caller:
+            keys.append((f"caller:{caller[:64]}",))
+        return keys
+
+    def blocked(self, keys: list[tuple[str, ...]]) -> bool:
         now = time.monotonic()
         with self._lock:
-            times = self._seen[key]
-            while times and now - times[0] > self.window_s:
-                times.popleft()
-            if not times:
-                del self._seen[key]
-            return len(times) >= self.limit
+            self._evict(now)
+            return any(self._locked_until.get(key, 0.0) > now for key in keys)
 
-    def refused(self, key: tuple[str, int, str]) -> None:
+    def refused(self, keys: list[tuple[str, ...]], weight: int = 1) -> None:
+        """Count a refusal (``weight`` attempts: a PIN also tried as a duress PIN is two)."""
+        now = time.monotonic()
+        guessing: list[str] = []
         with self._lock:
-            self._seen[key].append(time.monotonic())
+            for key in keys:
+                times = self._seen[key]
+                times.extend([now] * weight)
+                while times and now - times[0] > self.window_s:
+                    times.popleft()
+                if len(times) < self.limit or self._locked_until.get(key, 0.0) > now:
+                    continue
+                count, last_end = self._strikes.get(key, (0, 0.0))
+                if now - last_end > self.max_lockout_s * 2:
+                    count = 0  # quiet long enough: start again from the shortest lockout
+                lockout = min(self.lockout_s * 2**count, self.max_lockout_s)
+                self._locked_until[key] = now + lockout
+                self._strikes[key] = (count + 1, now + lockout)
+                times.clear()
+                if count + 1 >= self.alarm_after:
+                    guessing.append("/".join(key))
+        for key_text in guessing:
+            _LOGGER.warning("SUSTAINED CREDENTIAL GUESSING at %s; locked out", key_text)
+            if self.on_guessing is not None:
+                self.on_guessing(key_text)
+
+    def attempted(self, keys: list[tuple[str, ...]]) -> None:
+        """A duress hit: counted like any attempt (it also tested a PIN)."""
+        self.refused(keys)
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, t in self._seen.items() if not t or now - t[-1] > self.window_s]:
+            del self._seen[key]
+        for key in [k for k, until in self._locked_until.items() if until <= now]:
+            del self._locked_until[key]
+        forget = self.max_lockout_s * 2
+        for key in [k for k, (_, end) in self._strikes.items() if now - end > forget]:
+            del self._strikes[key]
 
 
 class AdmitObserver(Protocol):
@@ -107,6 +172,8 @@ class PassageDesk:
         self.alarm: RecordAlarm | None = None
         self.unrecorded_openings = 0
         self.observers: list[AdmitObserver] = []
+        # (gate, lane) -> configured as an exit: the direction is OUT whatever a caller sent.
+        self.exit_lane: Callable[[str, int], bool] | None = None
 
     # ------------------------------------------------------------------ credentials
 
@@ -126,6 +193,21 @@ class PassageDesk:
             raise PassageRefused(400, f"value must be 1-{MAX_CREDENTIAL} characters")
         return credential
 
+    def screen(
+        self, gate: str, kind: object, value: str, lane: object, caller: str | None = None
+    ) -> tuple[CredentialKind, list[tuple[str, ...]]]:
+        """The throttle first (a locked-out caller gets 429 whatever it sent), then validation
+        (an invalid credential counts as a refusal). Returns the kind and the throttle keys."""
+        keys = self.throttle.keys(gate, kind, caller)
+        if self.throttle.blocked(keys):
+            raise PassageRefused(429, "too many refusals at this gate; wait and try again")
+        try:
+            credential = self._validate(gate, kind, value, lane)
+        except PassageRefused:
+            self.throttle.refused(keys)
+            raise
+        return credential, keys
+
     def credential(
         self,
         gate: str,
@@ -133,29 +215,42 @@ class PassageDesk:
         value: str,
         direction: PassageDirection = PassageDirection.IN,
         lane: object = 0,
+        *,
+        caller: str | None = None,
+        trusted_direction: bool = True,
     ) -> EdgeEvent:
         """A card, QR code or PIN at a gate. Raises :class:`PassageRefused` (door shut, nothing
         recorded) or :class:`PassageNotRecorded`; returns the committed event otherwise."""
-        key = (
-            gate if isinstance(gate, str) and _GATE.match(gate) else "?",
-            lane if type(lane) is int and 0 <= lane <= 255 else -1,
-            str(kind)[:8],
-        )
-        if self.throttle.blocked(key):
-            raise PassageRefused(429, "too many refusals at this lane; wait a minute")
-        try:
-            credential = self._validate(gate, kind, value, lane)
-        except PassageRefused:
-            self.throttle.refused(key)
-            raise
+        credential, keys = self.screen(gate, kind, value, lane, caller)
+        return self.decide(gate, credential, value, direction, lane, keys, trusted_direction)
+
+    def decide(
+        self,
+        gate: str,
+        credential: CredentialKind,
+        value: str,
+        direction: PassageDirection,
+        lane: object,
+        keys: list[tuple[str, ...]],
+        trusted_direction: bool = True,
+    ) -> EdgeEvent:
+        """A screened credential (:meth:`screen`): decide, count refusals, commit, open.
+
+        ``direction`` from a caller that is not configured (an HTTP body) is recorded, but only
+        a lane configured as an exit (``exit_lane``) or a trusted source (a reader's own
+        configuration) makes it an exit that costs a pass no use."""
         lane_no = int(str(lane))  # an int 0-255: checked by _validate
+        if self.exit_lane is not None and self.exit_lane(gate, lane_no):
+            direction, trusted_direction = PassageDirection.OUT, True
+        exit_ = direction is PassageDirection.OUT and trusted_direction
         now = utc_now()
-        # A pass counts entries: leaving through an exit reader costs no use.
-        verdict = self.policy.for_credential(
-            credential, value, gate, now, count_use=direction is not PassageDirection.OUT
-        )
+        verdict = self.policy.for_credential(credential, value, gate, now, count_use=not exit_)
         if not verdict.granted:
-            self.throttle.refused(key)
+            # A refused PIN with duress on tested two PINs (the real and the duress variant).
+            twice = credential is CredentialKind.PIN and self.policy.duress.enabled
+            self.throttle.refused(keys, 2 if twice else 1)
+        elif verdict.duress:
+            self.throttle.attempted(keys)
         resident = verdict.resident
         passage = Passage(
             occurred_at=now,

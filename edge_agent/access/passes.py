@@ -19,6 +19,7 @@ The verdict is the phase 2 passage path's input: on a found pass the event's sub
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -88,6 +89,7 @@ class PassVerdict:
     stored: StoredPass | None = None
     duress: bool = False
     schedule: ScheduleCheck | None = None
+    exit_despite: str | None = None  # an exit granted although this rule refuses the pass
 
     @property
     def granted(self) -> bool:
@@ -117,6 +119,8 @@ class PassVerdict:
     @property
     def text(self) -> str:
         """The event's ``reason`` (the schedule's own reason when it refused)."""
+        if self.exit_despite is not None:
+            return f"exit: {self.exit_despite}"
         if self.reason is PassReason.OUTSIDE_SCHEDULE and self.schedule is not None:
             detail = self.schedule.reason.value
             if self.schedule.holiday:
@@ -141,7 +145,9 @@ class PassVerifier:
         self.schedules = schedules
         self.duress = duress or DuressConfig()
 
-    def find(self, kind: CredentialKind, value: str) -> tuple[StoredPass | None, bool, bool]:
+    def find(
+        self, kind: CredentialKind, value: str, at: datetime | None = None
+    ) -> tuple[StoredPass | None, bool, bool]:
         """``(pass, duress, looked_like_a_pass)`` for a presented credential."""
         if kind is CredentialKind.QR:
             parsed = parse_qr_payload(value)
@@ -156,12 +162,12 @@ class PassVerifier:
                 return None, False, True
             return stored, False, True
         candidates = self.source.with_secret(kind)
-        found = _match(candidates, kind, value)
+        found = _match(candidates, kind, value, at)
         if found is not None:
             return found, False, True
         real = duress_candidate(self.duress, kind, value)
         if real is not None:
-            found = _match(candidates, kind, real)
+            found = _match(candidates, kind, real, at)
             if found is not None:
                 return found, True, True
         return None, False, False
@@ -170,11 +176,18 @@ class PassVerifier:
         self, kind: CredentialKind, value: str, gate: str, at: datetime, *, count_use: bool = True
     ) -> PassVerdict:
         """The verdict for ``value`` presented at ``gate`` at ``at`` (aware). Counts one use on
-        a grant unless ``count_use`` is False (an exit reader)."""
-        stored, duress, looked = self.find(kind, value)
+        a grant unless ``count_use`` is False (an exit reader).
+
+        An exit is never refused for a pass that was found: a visitor whose pass was used up,
+        ended or was revoked while inside must still be able to leave. The exit is granted
+        and the event's reason says which rule it would have met (``exit: pass revoked``)."""
+        stored, duress, looked = self.find(kind, value, at)
         if stored is None:
             return PassVerdict(PassReason.UNKNOWN if looked else PassReason.OTHER_CREDENTIAL)
         verdict = self._rule(stored, gate, at, duress)
+        if not count_use and not verdict.granted:
+            _LOGGER.info("pass %s leaves at %s: %s", stored.pass_id, gate, verdict.text)
+            return PassVerdict(PassReason.GRANTED, stored, duress, exit_despite=verdict.text)
         if verdict.granted and count_use and not self.source.use(stored.pass_id, at):
             return PassVerdict(PassReason.USED_UP, stored, duress)
         if duress:
@@ -201,19 +214,26 @@ class PassVerifier:
         return PassVerdict(PassReason.GRANTED, stored, duress, check)
 
 
-def _match(candidates: list[StoredPass], kind: CredentialKind, value: str) -> StoredPass | None:
+def _match(
+    candidates: list[StoredPass], kind: CredentialKind, value: str, at: datetime | None = None
+) -> StoredPass | None:
     """The pass whose ``kind`` secret is ``value``; every candidate is compared (no early
-    exit), and a live one wins over a revoked one if two share a PIN."""
-    found: StoredPass | None = None
+    exit). Where two share it (a walk-in PIN may repeat one that just ended), the one whose
+    window holds ``at`` wins, then a non-revoked one, then the newest."""
+    matched: list[StoredPass] = []
     for stored in candidates:
-        for secret in stored.edge_pass.secrets:
-            if (
-                secret.kind is kind
-                and secret_matches(secret, value)
-                and (found is None or found.revoked_at is not None)
-            ):
-                found = stored
-    return found
+        hits = [s.kind is kind and secret_matches(s, value) for s in stored.edge_pass.secrets]
+        if True in hits:  # every secret compared: no early exit
+            matched.append(stored)
+    if not matched:
+        return None
+
+    def rank(stored: StoredPass) -> tuple[bool, bool, datetime]:
+        edge_pass = stored.edge_pass
+        live = at is not None and edge_pass.valid_from <= at < edge_pass.valid_until
+        return live, stored.revoked_at is None, edge_pass.valid_from
+
+    return max(matched, key=rank)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +241,12 @@ class WalkInIssue:
     edge_pass: EdgePass  # for PassStore.register_walk_in and the walk_in_pass message
     qr: str  # to show or print once; only hashes are kept
     pin: str
+
+
+def _last_digit_neighbours(pin: str) -> list[str]:
+    """``pin`` and the two PINs one off in the last digit (the duress rule wraps 9 to 0)."""
+    last = int(pin[-1])
+    return [pin] + [pin[:-1] + str((last + step) % 10) for step in (1, -1)]
 
 
 def new_walk_in(
@@ -235,9 +261,15 @@ def new_walk_in(
     gates: list[str] | None = None,
     schedule: PassSchedule | None = None,
     pin_digits: int = 6,
+    duress: bool = False,
+    resident_pin: Callable[[str], bool] | None = None,
 ) -> WalkInIssue:
     """A guard-room pass with a fresh QR token and a PIN no live pass here has (the hub's
-    passes included, as far as this edge holds them)."""
+    passes included, as far as this edge holds them).
+
+    With ``duress`` on, a PIN one off in its last digit from a live pass's PIN is refused too
+    (one would be the other's duress PIN), and so is a PIN that is, or is one off from, a
+    resident's (``resident_pin``: the roster's lookup)."""
     live = [
         secret
         for stored in source.with_secret(CredentialKind.PIN)
@@ -247,7 +279,11 @@ def new_walk_in(
     ]
     for _ in range(50):
         pin = new_pin(pin_digits)
-        if not any(secret_matches(s, pin) for s in live):
+        near = _last_digit_neighbours(pin) if duress else [pin]
+        taken = any(secret_matches(s, other) for s in live for other in near)
+        if not taken and resident_pin is not None:
+            taken = any(resident_pin(other) for other in near)
+        if not taken:
             break
     else:
         raise ValueError("no free PIN; use more digits")

@@ -26,6 +26,7 @@ from edge_agent.store.roster import RosterStore
 from edge_agent.store.rows import EventRow
 from gridgate_wire import (
     Channel,
+    CredentialKind,
     Decision,
     DoorRelease,
     PassageDirection,
@@ -75,6 +76,8 @@ class GatePassage:
 
 
 class GuardRoom:
+    duress_pins = False  # duress PINs on: walk-in PINs keep clear of every PIN's duress twin
+
     def __init__(
         self,
         config: GuardRoomConfig,
@@ -135,6 +138,8 @@ class GuardRoom:
             valid_from=now,
             valid_until=now + timedelta(hours=stay),
             max_uses=self.config.walk_in_uses,
+            duress=self.duress_pins,
+            resident_pin=lambda pin: self.roster.by_credential(CredentialKind.PIN, pin) is not None,
         )
         message_id = issue.edge_pass.pass_id.removeprefix(WALK_IN_PREFIX)
         self.recorder.send(

@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS events (
     pass_id TEXT
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (occurred_at);
+CREATE TABLE IF NOT EXISTS seen_commands (
+    command_id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY,
     msg_id TEXT NOT NULL UNIQUE,
@@ -281,6 +285,18 @@ class EventStore:
             size = self._db.execute("PRAGMA page_size").fetchone()[0]
         wal = self.path.with_name(self.path.name + "-wal")
         return int(pages) * int(size) + (wal.stat().st_size if wal.exists() else 0)
+
+    def first_sight(self, command_id: str, keep_s: float = 86_400.0) -> bool:
+        """Remember a hub command id (a remote unlock); False when it was seen before, also
+        before a restart. Ids older than ``keep_s`` are forgotten (their commands expired)."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("DELETE FROM seen_commands WHERE seen_at < ?", (now - keep_s,))
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO seen_commands (command_id, seen_at) VALUES (?, ?)",
+                (command_id, now),
+            )
+            return cur.rowcount == 1
 
     # ---------------------------------------------------------------- retention
 
