@@ -65,8 +65,13 @@ _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def encode(message: Message) -> bytes:
-    """Serialise a message to compact UTF-8 JSON."""
-    return message.model_dump_json(exclude_none=False).encode()
+    """Serialise a message to compact UTF-8 JSON, leaving out fields that are null.
+
+    Every nullable field defaults to null (tests/test_wire.py checks it), so absent and null
+    decode to the same message; leaving them out is what lets a newer sender talk to an older
+    receiver for as long as it does not use a field the receiver does not know.
+    """
+    return message.model_dump_json(exclude_none=True).encode()
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

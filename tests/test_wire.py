@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import typing
 import uuid
 from datetime import timedelta
 
@@ -275,3 +276,36 @@ def test_roster_entry_may_carry_its_house_label() -> None:
         raw["residents"][0]["house_label"] = bad
         with pytest.raises(DecodeError, match="house_label"):
             decode(json.dumps(raw).encode(), RosterUpdate)
+
+
+def _nullable_fields(model: type[BaseModel], seen: set[type[BaseModel]]) -> list[str]:
+    """Every nullable field, anywhere in a message, as `Model.field`, with its default."""
+    if model in seen:
+        return []
+    seen.add(model)
+    found: list[str] = []
+    for name, field in model.model_fields.items():
+        args = [field.annotation]
+        while args:
+            arg = args.pop()
+            args.extend(typing.get_args(arg))
+            if arg is type(None):
+                found.append(f"{model.__name__}.{name}={field.default!r}")
+            elif isinstance(arg, type) and issubclass(arg, BaseModel):
+                found.extend(_nullable_fields(arg, seen))
+    return found
+
+
+def test_every_nullable_field_defaults_to_null_so_encode_may_leave_it_out() -> None:
+    seen: set[type[BaseModel]] = set()
+    fields = [f for message in ALL_MESSAGES for f in _nullable_fields(message, seen)]
+    assert fields, "no nullable field found: the walk is broken"
+    assert [f for f in fields if not f.endswith("=None")] == []
+
+
+def test_null_fields_are_left_out_so_an_older_receiver_accepts_them() -> None:
+    sent = event(method="card", score=None, quality=None)
+    raw = json.loads(encode(sent))
+    assert "pass_id" not in raw
+    assert "score" not in raw
+    assert decode(encode(sent), EdgeEvent) == sent
