@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from edge_agent.access.passage import PassageDesk
 from edge_agent.access.readers import LineReaderConfig
-from edge_agent.enrolment import EnrolmentService
+from edge_agent.enrolment import EnrolmentOutcome, EnrolmentService
 from edge_agent.errors import PassageNotRecorded, PassageRefused
 from edge_agent.loops import BackgroundLoops
 from edge_agent.metrics import EdgeMetrics
@@ -119,6 +119,23 @@ class CredentialService:
         event = self.desk.decide(gate, credential, value, direction, lane, keys, trusted_direction)
         self.metrics.events.labels(event.method.value, event.decision.value).inc()
         return event
+
+    def enrol_at_kiosk(self, code: str, camera: str, caller: str | None = None) -> EnrolmentOutcome:
+        """``POST /enrol``: the same throttle as a code at a gate reader (per kiosk camera and
+        per caller; a refused code counts), and the same limit on starts. Raises
+        :class:`PassageRefused` (429) while locked out."""
+        keys = self.desk.throttle.keys(f"kiosk-{camera[:48]}", "enrol", caller)
+        if self.desk.throttle.blocked(keys):
+            raise PassageRefused(429, "too many refusals at this kiosk; wait and try again")
+        if not self.enrolment.is_code(CredentialKind.QR, code):
+            self.desk.throttle.refused(keys)
+            return EnrolmentOutcome(False, "unknown code")
+        if not self.enrolment_starts.allow(f"kiosk:{camera}"):
+            raise PassageRefused(429, "too many enrolments at this kiosk; wait and try again")
+        outcome = self.enrolment.enrol_with_code(code, camera)
+        if not outcome.enrolled:
+            self.desk.throttle.refused(keys)
+        return outcome
 
     def from_reader(self, reader: LineReaderConfig, value: str) -> None:
         try:

@@ -4,14 +4,14 @@
     GET  /metrics      Prometheus text format
     POST /credential   {"gate", "kind": card|qr|pin, "value", "direction"?, "lane"?}
     POST /enrol        {"code", "camera"}: a resident presents an enrolment code at a kiosk
-    POST /door         {"gate", "lane"?, "state": open|closed}: a door controller's contact
+    POST /door         {"gate", "lane"?, "state": open|closed|exit_request}: a door controller
     GET|POST /guard/*  the guard-room pages (HTML, their own login; :mod:`edge_agent.guard_room`)
 
 Readers and door controllers authenticate with ``X-Gridgate-Token`` when a token secret is
 configured (``/metrics`` too); the guard-room pages have their own login instead. Wrong
-tokens and malformed requests from one address are slowed down here; refused credentials
-are throttled per gate, lane and kind by the passage desk, whatever the source, so PIN
-guessing meets the limit and one client cannot block a reader for everyone behind it.
+tokens and malformed requests from one address are slowed down here; refused credentials and
+enrolment codes are throttled per gate (or kiosk) and kind and per caller by the passage desk,
+whatever the source and whatever lane is sent, so guessing meets one limit.
 A request must arrive within ``READ_TIMEOUT_S``: half-sent requests do not hold threads.
 JSON endpoints take only ``Content-Type: application/json`` and refuse a foreign ``Origin``, so
 another web page open on a guard's browser cannot POST to them.
@@ -43,7 +43,7 @@ class Routes(Protocol):
     def healthz(self) -> Reply: ...
     def metrics(self) -> bytes: ...
     def credential(self, body: JsonObject, caller: str | None = None) -> Reply: ...
-    def enrol(self, body: JsonObject) -> Reply: ...
+    def enrol(self, body: JsonObject, caller: str | None = None) -> Reply: ...
     def door(self, body: JsonObject) -> Reply: ...
 
 
@@ -219,7 +219,7 @@ class EdgeHttpServer:
                 address = self.client_address[0]
                 handlers: dict[str, Callable[[JsonObject], Reply]] = {
                     "/credential": lambda body: routes.credential(body, address),
-                    "/enrol": routes.enrol,
+                    "/enrol": lambda body: routes.enrol(body, address),
                     "/door": routes.door,
                 }
                 if self.path not in handlers:

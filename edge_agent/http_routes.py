@@ -72,11 +72,14 @@ class EdgeRoutes:
             "event_id": str(outcome.id),
         }
 
-    def enrol(self, body: JsonObject) -> Reply:
+    def enrol(self, body: JsonObject, caller: str | None = None) -> Reply:
         code, camera = str(body.get("code", "")), str(body.get("camera", ""))
         if not code or not camera:
             return 400, {"error": "code and camera are required"}
-        outcome = self.enrolment.enrol_with_code(code, camera)
+        try:
+            outcome = self.credentials.enrol_at_kiosk(code, camera, caller)
+        except PassageRefused as exc:
+            return exc.status, {"error": exc.reason}
         return (200 if outcome.enrolled else 409), {
             "enrolled": outcome.enrolled,
             "reason": outcome.reason,

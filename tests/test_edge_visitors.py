@@ -698,3 +698,15 @@ def test_an_exit_request_or_a_free_exit_door_is_not_forced_open(
     agent.door_service.free_exit = set()
     agent.door_service.contact("north", 0, True)
     assert [a.kind.value for a in outbox(agent, DoorAlarm)] == ["forced_open"]
+
+
+def test_kiosk_enrolment_codes_meet_the_same_throttle(agent: EdgeAgent) -> None:
+    agent.handle_command(invitation("edge-t", "R1", "7305518"))
+    agent.start()
+    assert agent.http is not None
+    port = agent.http.port
+    for guess in range(10):
+        status, reply = post(port, "/enrol", {"code": f"{guess:07d}", "camera": "kiosk"})
+        assert (status, reply["reason"]) == (409, "unknown code")
+    # Locked out: the real code gets 429 like any further guess.
+    assert post(port, "/enrol", {"code": "7305518", "camera": "kiosk"})[0] == 429

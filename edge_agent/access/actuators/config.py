@@ -34,8 +34,9 @@ ActuatorConfig = Annotated[
 class HttpContactConfig(StrictModel):
     type: Literal["http"] = Field(
         description=(
-            "The door controller POSTs /door {gate, lane, state: open|closed} to the edge's "
-            "HTTP endpoint, with the reader token."
+            "The door controller POSTs /door {gate, lane, state: open|closed|exit_request} "
+            "(application/json) to the edge's HTTP endpoint, with the reader token; "
+            "exit_request is the exit button (the next opening is not forced)."
         )
     )
 
