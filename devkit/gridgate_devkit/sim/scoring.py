@@ -223,7 +223,10 @@ def _pass_figures(sim: SimResult, mine: list[tuple[Alert, Truth | None]]) -> dic
         t.subject for t in sim.truths if t.kind == "new_occupant" and t.subject.startswith("P-")
     }
     found = {t.subject for _, t in mine if t is not None and t.subject in movers}
-    false_guests = [a for a, t in mine if t is None and a.house_id and a.subject in guests]
+    alias = sim.log.aliases  # a guest's night id, or a fresh id the gallery gave it
+    false_guests = [
+        a for a, t in mine if t is None and a.house_id and alias.get(a.subject, a.subject) in guests
+    ]
     real = sum(1 for _, t in by_pass if t is not None)
     return {
         "long_stay_guests": len(guests),
