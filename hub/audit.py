@@ -26,6 +26,7 @@ class Action(StrEnum):
     LOGIN = "login"
     LOGOUT = "logout"
     UNLOCK = "unlock"  # a door opened without a credential: asked for, or reported (issue 18)
+    LATE_USE = "late_use"  # a pass used after it was revoked or ended, reported late (issue 18)
 
 
 def record(

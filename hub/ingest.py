@@ -51,7 +51,7 @@ from gridgate_wire import (
 from hub import deadletter, edgestate, gate_reactions, scope
 from hub import passages as hub_passages
 from hub import passes as hub_passes
-from hub.config import PassagesConfig
+from hub.config import PassagesConfig, PassesConfig
 from hub.live import TaskFeed
 from hub.privacy import on_enrolment, on_erasure
 from hub.store.db import insert_ignoring_duplicates
@@ -120,9 +120,11 @@ class Ingestor:
         unregistered: scope.Unregistered = "dead_letter",
         passages: PassagesConfig | None = None,
         site_timezone: str = "UTC",
+        passes: PassesConfig | None = None,
     ) -> None:
         self._engine = engine
         self._passages = passages or PassagesConfig()
+        self._passes = passes or PassesConfig()
         self._zone = ZoneInfo(site_timezone)
         self._unregistered: scope.Unregistered = unregistered
         self._batch_max = batch_max
@@ -233,6 +235,7 @@ class Ingestor:
         for message, reason in self._kept_refusals:
             bad.append(self._dead(by_message[id(message)], now, "$", reason))
         deadletter.write(self._engine, bad)
+        gate_reactions.undo_refused(self._engine, [e.message for e in acked], out)
         rows = [e.row for e in keep + acked if e.row is not None]
         self._after_commit(batch, rows, out)
         self.stats.received += len(batch)
@@ -362,6 +365,7 @@ class Ingestor:
             edgestate.record(conn, per_edge, statuses)
             if self._passages.keep == "daily_counts":
                 hub_passages.count(conn, passages, self._zone)
+            gate_reactions.late_pass_uses(conn, passages)
         self._kept_refusals.extend(refusals)  # committed: a rolled-back attempt adds nothing
         return stored
 
@@ -406,7 +410,7 @@ class Ingestor:
         """What the hub does with a newly stored message, in the same transaction; returns
         why the hub's rules refuse it (kept, acknowledged and dead-lettered), else None."""
         if isinstance(message, gate_reactions.KINDS):
-            return gate_reactions.react(conn, message, out)
+            return gate_reactions.react(conn, message, out, self._passes)
         if isinstance(message, EdgeAlert):
             on_alert(conn, message.edge_id, message, out)
         elif isinstance(message, RosterAck):

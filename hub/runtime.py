@@ -48,6 +48,7 @@ class HubService:
             unregistered=config.ingest.unregistered_edges,
             passages=config.passages,
             site_timezone=config.site.timezone,
+            passes=config.passes,
         )
         self.ingestor.feed = self.feed
         shared = config.ingest.shared_subscription

@@ -354,15 +354,17 @@ def test_walk_ins_arrive_once_and_a_foreign_one_is_a_dead_letter(engine: Any) ->
         )
     assert tuple(refused) == ("$", "pass id in use by another pass")
     assert kept == 1
-    # The edge's ack of the update marks it acknowledged.
-    ack = PassAck(
-        **new_fields(),
-        edge_id=seeded.edge_a,
-        seq=3,
-        pass_version=sent[0].pass_version,
-        applied=True,
-    )
-    ingest._process([incoming(ack)])
+    # The edge's acks of the updates (the walk-in's, then the foreign walk-in's revocation)
+    # mark them acknowledged.
+    versions = [u.pass_version for u in updates(published) if u.edge_id == seeded.edge_a]
+    assert versions[0] == sent[0].pass_version
+    acks = [
+        PassAck(
+            **new_fields(), edge_id=seeded.edge_a, seq=3 + n, pass_version=version, applied=True
+        )
+        for n, version in enumerate(versions)
+    ]
+    ingest._process([incoming(ack) for ack in acks])
     with engine.connect() as conn:
         pending = conn.scalar(
             select(func.count())
@@ -492,3 +494,109 @@ def test_a_generated_pin_keeps_clear_of_residents_duress_and_recently_ended_pass
         assert (
             hub_passes.issue_pass(conn, request(days_on), "admin-ca", now=days_on).pin == "333333"
         )
+
+
+def _visitor_passage(edge_id: str, seq: int, pass_id: str, at: Any) -> Any:
+    from gridgate_wire import EdgeEvent
+
+    return EdgeEvent.model_validate(
+        {
+            **new_fields(),
+            "edge_id": edge_id,
+            "seq": seq,
+            "occurred_at": at,
+            "gate": "north",
+            "direction": "in",
+            "method": "pin",
+            "decision": "grant",
+            "house_id": "HA1",
+            "subject": "visitor",
+            "pass_id": pass_id,
+        }
+    )
+
+
+def test_uses_of_a_revoked_or_ended_pass_reported_late_are_audited(engine: Any) -> None:
+    seeded = seed(engine)
+    with offline_api(engine) as (client, _published):
+        staff = login(client, seeded.users["admin_a"])
+        body = client.post("/api/v1/passes", json=pass_body(), headers=staff).json()
+        pass_id = body["visitor_pass"]["pass_id"]
+        revoked = client.post(
+            f"/api/v1/passes/{pass_id}/revoke", json={"reason": "房主取消"}, headers=staff
+        )
+        assert revoked.status_code == 200
+        revoked_at = revoked.json()["revoked_at"]
+    ingest = Ingestor(engine)
+    ingest.publish = lambda out: None  # type: ignore[method-assign,assignment]
+    now = utc_now()
+    before = _visitor_passage(seeded.edge_a, 1, pass_id, now - 30 * timedelta(minutes=1))
+    after = _visitor_passage(seeded.edge_a, 2, pass_id, now + timedelta(minutes=1))
+    ended = _visitor_passage(seeded.edge_a, 3, pass_id, now + 5 * HOUR)
+    ingest._process([incoming(before), incoming(after), incoming(ended)])
+    ingest._process([incoming(after)])  # a re-send is not a second late use
+    with engine.connect() as conn:
+        late = conn.execute(
+            select(audit_log.c.actor, audit_log.c.object_id, audit_log.c.detail).where(
+                audit_log.c.action == "late_use"
+            )
+        ).all()
+    assert [(a, o) for a, o, _ in late] == [(f"edge:{seeded.edge_a}", pass_id)] * 2
+    assert all("after it was revoked" in d for _, _, d in late)
+    assert revoked_at is not None
+
+
+def test_a_refused_walk_in_is_revoked_at_its_edge_and_a_long_one_is_clipped(
+    engine: Any,
+) -> None:
+    seeded = seed(engine)
+    ingest = Ingestor(engine)
+    published: list[Outbound] = []
+    ingest.publish = published.append  # type: ignore[method-assign]
+    # Scope refuses a house of another compound: the edge gets a revocation of that pass.
+    foreign = _walk_in(seeded.edge_a, 1, house="HB1")
+    ingest._process([incoming(foreign)])
+    # (The edge had no pass list yet: its first full list goes before the revocation.)
+    assert [(u.edge_id, u.revoked) for u in updates(published)][-1] == (
+        seeded.edge_a,
+        [foreign.visitor_pass.pass_id],
+    )
+    # The pass service refuses a second edge of the compound reusing a pass id: that edge gets
+    # the pass as the hub has it (its own pending copy is replaced, not honoured).
+    kept = _walk_in(seeded.edge_a, 2)
+    ingest._process([incoming(kept)])
+    with engine.begin() as conn:
+        conn.execute(
+            edge_compounds.insert().values(edge_id="edge-A2", compound_id="cA", roster_version=0)
+        )
+    published.clear()
+    reuse = _walk_in("edge-A2", 1, pass_id=kept.visitor_pass.pass_id)
+    reuse = reuse.model_copy(
+        update={"visitor_pass": reuse.visitor_pass.model_copy(update={"display_name": "冒名"})}
+    )
+    ingest._process([incoming(reuse)])
+    to_a2 = [u for u in updates(published) if u.edge_id == "edge-A2"]
+    # (its first full list, then the pass itself: both the hub's version)
+    assert {p.display_name for u in to_a2 for p in u.passes} == {"赵先生"}
+    assert to_a2[-1].passes[0].pass_id == kept.visitor_pass.pass_id
+    # A walk-in longer than a visitor pass may last is stored, and sent back, clipped.
+    published.clear()
+    long_one = _walk_in(seeded.edge_a, 3)
+    start = long_one.visitor_pass.valid_from
+    long_one = long_one.model_copy(
+        update={
+            "visitor_pass": long_one.visitor_pass.model_copy(
+                update={"valid_until": start + timedelta(days=90)}
+            )
+        }
+    )
+    ingest._process([incoming(long_one)])
+    with engine.connect() as conn:
+        stored = hub_passes.get_pass(conn, long_one.visitor_pass.pass_id)
+    assert stored is not None
+    assert stored.valid_until == start + timedelta(days=30)
+    sent_back = [(u.edge_id, p.valid_until) for u in updates(published) for p in u.passes]
+    assert sorted(sent_back) == [  # both edges of compound A, the sender included
+        ("edge-A", start + timedelta(days=30)),
+        ("edge-A2", start + timedelta(days=30)),
+    ]

@@ -37,6 +37,7 @@ from hub import audit
 from hub.config import PassesConfig
 from hub.errors import Invalid
 from hub.passages import stripped
+from hub.passes import walk_ins
 from hub.passes.pins import taken_pins
 from hub.passes.records import PassRecord, PassStatus, edge_pass, get_pass, list_passes
 from hub.passes.sync import (
@@ -257,9 +258,22 @@ def revoke_pass(
     ]
 
 
-def accept_walk_in(conn: Connection, message: WalkInPass) -> WalkInOutcome:
+def accept_walk_in(
+    conn: Connection,
+    message: WalkInPass,
+    config: PassesConfig | None = None,
+) -> WalkInOutcome:
     """Store a guard-room walk-in once by its pass id (a re-send is a no-op); the edge's other
-    gates' edges, and the edge itself (which then stops keeping it pending), get a delta."""
+    gates' edges, and the edge itself (which then stops keeping it pending), get a delta. The
+    hub's rules (hub.passes.walk_ins) clip a window too long and answer a refused one with a
+    revocation to the sending edge."""
+    outcome = _store_walk_in(conn, message, config or PassesConfig())
+    if outcome.refused:
+        return WalkInOutcome(False, outcome.refused, tuple(walk_ins.undo_refused(conn, message)))
+    return outcome
+
+
+def _store_walk_in(conn: Connection, message: WalkInPass, config: PassesConfig) -> WalkInOutcome:
     compound_id = conn.scalar(
         select(edge_compounds.c.compound_id).where(edge_compounds.c.edge_id == message.edge_id)
     )
@@ -279,6 +293,8 @@ def accept_walk_in(conn: Connection, message: WalkInPass) -> WalkInOutcome:
         if existing.edge_id == message.edge_id:
             return WalkInOutcome(False)  # already stored: a re-send
         return WalkInOutcome(False, "pass id in use by another pass")
+    kept = walk_ins.clipped(visitor, config)
+    notes = [] if kept is visitor else [f"window clipped to {config.max_visitor_days} days"]
     conn.execute(
         visitor_passes.insert().values(
             pass_id=visitor.pass_id,
@@ -290,8 +306,8 @@ def accept_walk_in(conn: Connection, message: WalkInPass) -> WalkInOutcome:
             visitor_name=message.visitor_name,
             phone=message.phone,
             purpose=message.purpose,
-            valid_from=visitor.valid_from,
-            valid_until=visitor.valid_until,
+            valid_from=kept.valid_from,
+            valid_until=kept.valid_until,
             max_uses=visitor.max_uses,
             gates=None if visitor.gates is None else json.dumps(visitor.gates),
             schedule=None if visitor.schedule is None else visitor.schedule.model_dump_json(),
@@ -312,13 +328,15 @@ def accept_walk_in(conn: Connection, message: WalkInPass) -> WalkInOutcome:
         OBJECT_TYPE,
         visitor.pass_id,
         community_id=community_id,
-        detail=f"walk-in for {visitor.house_id} registered by {message.registered_by}",
+        detail="; ".join(
+            [f"walk-in for {visitor.house_id} registered by {message.registered_by}", *notes]
+        ),
     )
-    updates = tuple(
-        queue_delta(conn, edge_id, passes=[visitor])
+    updates = [
+        queue_delta(conn, edge_id, passes=[kept])
         for edge_id in edges_of_compound(conn, str(compound_id))
-    )
-    return WalkInOutcome(True, "", updates)
+    ]
+    return WalkInOutcome(True, "", tuple(updates))
 
 
 def _redact_walk_in_messages(conn: Connection, before: datetime) -> None:
