@@ -139,6 +139,10 @@ class CredentialService:
 
     def from_reader(self, reader: LineReaderConfig, value: str) -> None:
         try:
-            self.present_or_enrol(reader.gate, reader.kind, value, reader.direction, reader.lane)
+            outcome = self.present_or_enrol(
+                reader.gate, reader.kind, value, reader.direction, reader.lane
+            )
+            if isinstance(outcome, EnrolmentStarted) and outcome.camera is None:
+                _LOGGER.warning("enrolment code at %s, which has no camera", reader.gate)
         except (PassageRefused, PassageNotRecorded) as exc:
             _LOGGER.warning("reader %s at %s: %s", reader.kind.value, reader.gate, exc)
