@@ -195,6 +195,7 @@ class EdgeAgent:
             self.store,
             self.roster,
             self.recorder,
+            self.passes,
         )
         self.retention = RetentionPurge(config, self.store, self.face, self.passes)
         self.guard_room = GuardRoom(
