@@ -179,7 +179,10 @@ class GateWorker:
         identity = self.gallery.identify(track.embedding, self.thresholds)
         stranger_id = None
         if identity.matched:
-            verdict = self.policy.for_face(identity.resident_id, self.camera.gate, "")
+            exiting = self._direction(track) is PassageDirection.OUT
+            verdict = self.policy.for_face(
+                identity.resident_id, self.camera.gate, "", exiting=exiting
+            )
             subject = SubjectKind.RESIDENT
         else:
             stranger_id = self.strangers.assign(track.embedding, datetime.now(UTC)).stranger_id

@@ -75,7 +75,12 @@ class AccessPolicy:
         self.duress = duress or DuressConfig()
 
     def _rule(
-        self, resident: ResidentAccess | None, gate: str, face: bool, at: datetime | None
+        self,
+        resident: ResidentAccess | None,
+        gate: str,
+        face: bool,
+        at: datetime | None,
+        exiting: bool = False,
     ) -> Verdict:
         if resident is None:
             return Verdict(Decision.DENY, "not a resident", None)
@@ -86,7 +91,8 @@ class AccessPolicy:
             return Verdict(Decision.DENY, "no face consent", resident)
         if not resident.may_pass(gate):
             return Verdict(Decision.DENY, "no access at this gate", resident)
-        if self.schedules is not None:
+        # Schedules keep people out, never in: a resident may always leave.
+        if self.schedules is not None and not exiting:
             check = self.schedules.check(gate, at or utc_now(), group=RESIDENT_GROUP)
             if not check.open:
                 detail = f" ({check.holiday})" if check.holiday else ""
@@ -94,11 +100,18 @@ class AccessPolicy:
         return Verdict(Decision.GRANT, "resident", resident)
 
     def for_face(
-        self, resident_id: str | None, gate: str, reason_if_unknown: str, at: datetime | None = None
+        self,
+        resident_id: str | None,
+        gate: str,
+        reason_if_unknown: str,
+        at: datetime | None = None,
+        *,
+        exiting: bool = False,
     ) -> Verdict:
         if resident_id is None:
             return Verdict(Decision.DENY, reason_if_unknown, None)
-        return self._rule(self.roster.resident(resident_id), gate, face=True, at=at)
+        resident = self.roster.resident(resident_id)
+        return self._rule(resident, gate, face=True, at=at, exiting=exiting)
 
     def for_credential(
         self,
@@ -109,8 +122,8 @@ class AccessPolicy:
         *,
         count_use: bool = True,
     ) -> Verdict:
-        """The verdict for a card, QR code or PIN. A pass use is counted on a grant unless
-        ``count_use`` is false (an exit)."""
+        """The verdict for a card, QR code or PIN. ``count_use`` false means an exit: a pass
+        use is not counted and schedules do not apply."""
         when = at or utc_now()
         found = self._credential(kind, value, gate, when, count_use, duress=False)
         if found is not None:
@@ -141,7 +154,7 @@ class AccessPolicy:
         resident = self.roster.by_credential(kind, value)
         if resident is None:
             return None
-        found = self._rule(resident, gate, face=False, at=at)
+        found = self._rule(resident, gate, face=False, at=at, exiting=not count_use)
         return replace(found, duress=duress) if duress else found
 
 
