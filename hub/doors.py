@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from sqlalchemy import Connection, and_, delete, or_, select, update
 
@@ -27,7 +28,7 @@ from gridgate_wire import (
 from hub import audit
 from hub.live import AlarmNotice
 from hub.store.doors import door_alarms
-from hub.store.schema import compounds, edge_compounds
+from hub.store.schema import audit_log, compounds, edge_compounds
 from hub.uow import Outbound
 
 _LOGGER = logging.getLogger(__name__)
@@ -199,13 +200,18 @@ def remote_unlock(
     reason: str,
     expiry: timedelta,
     now: datetime | None = None,
+    command_id: UUID | None = None,
 ) -> RemoteUnlock:
     """The command to publish after the commit; the request is audited with its id (the
-    edge's door_release names it when it reports the outcome)."""
+    edge's door_release names it when it reports the outcome). A retry names the first
+    try's ``command_id``: the same command goes again (the edge opens once per command id),
+    audited once."""
     moment = now or utc_now()
+    repeated = command_id is not None and _audited_command(conn, place.edge_id, actor, command_id)
     command = RemoteUnlock.model_validate(
         {
             **new_fields(),
+            **({} if command_id is None else {"id": command_id}),
             "edge_id": place.edge_id,
             "gate": gate,
             "lane": lane,
@@ -214,6 +220,8 @@ def remote_unlock(
             "expires_at": moment + expiry,
         }
     )
+    if repeated:
+        return command
     audit.record(
         conn,
         actor,
@@ -224,3 +232,20 @@ def remote_unlock(
         detail=f"remote unlock requested, command {command.id}; reason: {reason}",
     )
     return command
+
+
+def _audited_command(conn: Connection, edge_id: str, actor: str, command_id: UUID) -> bool:
+    return (
+        conn.scalar(
+            select(audit_log.c.pk)
+            .where(
+                audit_log.c.object_type == OBJECT_TYPE,
+                audit_log.c.action == audit.Action.UNLOCK.value,
+                audit_log.c.actor == actor,
+                audit_log.c.object_id.like(f"{edge_id}/%"),
+                audit_log.c.detail.like(f"remote unlock requested, command {command_id};%"),
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from gridgate_wire import DoorAlarmKind, PassKind, PassOrigin, PassSchedule
+from gridgate_wire import DoorAlarmKind, PassKind, PassOrigin, PassSchedule, ReleaseSource
 from hub.doors import AlarmState
 from hub.models import Body
 from hub.passes import PassStatus
@@ -93,6 +94,13 @@ class IssuedPassOut(BaseModel):
     qr: str | None = Field(description="The QR code's content (GGP/<pass id>/<token>).")
     pin: str | None
     edges: int = Field(description="Edges the pass is on its way to.")
+    unknown_gates: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Gates of the pass the hub has seen no passage or alarm at (a typo, or a gate not "
+            "used yet): a warning, the pass is issued; an edge refuses it at a gate it lacks."
+        ),
+    )
 
 
 class RevokeIn(Body):
@@ -130,6 +138,13 @@ class UnlockIn(Body):
     gate: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
     lane: int = Field(default=0, ge=0, le=255)
     reason: str = Field(min_length=1, max_length=200)
+    command_id: UUID | None = Field(
+        default=None,
+        description=(
+            "A UUIDv7 the caller chose; a retry with the same id sends the same command again "
+            "(the edge opens once per command id) and is audited once. None: a new command."
+        ),
+    )
 
 
 class UnlockOut(BaseModel):
@@ -137,6 +152,22 @@ class UnlockOut(BaseModel):
     edge_id: str
     gate: str
     expires_at: datetime
+
+
+class DoorReleaseOut(BaseModel):
+    """A door an edge opened (or refused to) without a credential, as the edge reported it."""
+
+    edge_id: str
+    compound_name: str
+    gate: str
+    lane: int
+    occurred_at: datetime
+    source: ReleaseSource
+    command_id: str | None = Field(description="The remote unlock it answers (centre only).")
+    actor: str
+    reason: str
+    opened: bool
+    detail: str = Field(description="Why it did not open.")
 
 
 class DoorPlace(BaseModel):

@@ -294,5 +294,76 @@ def test_unlock_page_sends_with_a_reason(engine: Any) -> None:
             },
         )
         assert done.status_code == 200
-        assert "已向 north 门发送开门指令" in done.text
+        # It says the command went out, not that the door opened (the edge's outcome is
+        # shown on /doors when it arrives).
+        assert "开门指令已发往 north 门" in done.text
+        assert "最近开门结果" in done.text
     assert [type(m).__name__ for out in published for m in out.to_edges] == ["RemoteUnlock"]
+
+
+def test_unlock_retries_are_one_command_and_the_edges_outcome_shows(engine: Any) -> None:
+    """A retry with the form's command id sends the same command again (the edge opens once
+    per id) and is audited once; the doors page names edges with their compound, shows lanes
+    as the gates number them, and shows the edge's door_release outcome."""
+    seeded = seed(engine)
+    ingest, _ = _ingest(engine)
+    ingest._process([incoming(alarm(seeded.edge_a, 1, "forced_open", lane=1))])
+    with offline_api(engine) as (client, published):
+        page_login(client, seeded.users["admin_a"])
+        page = client.get("/doors")
+        assert f"Pine Court · {seeded.edge_a}</option>" in page.text
+        assert "north 门 1 号通道" in page.text  # lane 1 as the gate reports it (0-based)
+        assert "还没有开门记录" in page.text
+        command_id = re.search(r'name="command_id" value="([^"]+)"', page.text)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert command_id is not None
+        assert token is not None
+        form = {
+            "csrf_token": token.group(1),
+            "edge_id": seeded.edge_a,
+            "gate": "north",
+            "reason": "快递无法进门",
+            "command_id": command_id.group(1),
+        }
+        assert client.post("/doors/unlock", data=form).status_code == 200
+        assert client.post("/doors/unlock", data=form).status_code == 200  # a retry
+        commands = [m for out in published for m in out.to_edges if isinstance(m, RemoteUnlock)]
+        assert [str(c.id) for c in commands] == [command_id.group(1)] * 2
+        # A new page load is a new command.
+        fresh = re.search(r'name="command_id" value="([^"]+)"', client.get("/doors").text)
+        assert fresh is not None
+        assert fresh.group(1) != command_id.group(1)
+        release = DoorRelease.model_validate(
+            {
+                **new_fields(),
+                "edge_id": seeded.edge_a,
+                "seq": 2,
+                "source": "centre",
+                "command_id": commands[0].id,
+                "occurred_at": utc_now(),
+                "gate": "north",
+                "actor": commands[0].actor,
+                "reason": commands[0].reason,
+                "opened": False,
+                "detail": "throttled",
+            }
+        )
+        ingest._process([incoming(release)])
+        shown = client.get("/doors").text
+        assert "最近开门结果" in shown
+        assert f'data-command="{command_id.group(1)}"' in shown
+        assert "未开门\uff08throttled\uff09" in shown
+        # The API the same way; a malformed id is a 422.
+        staff = login(client, seeded.users["admin_a"])
+        body = {"edge_id": seeded.edge_a, "gate": "north", "reason": "业主忘带钥匙"}
+        bad = client.post(
+            "/api/v1/doors/unlock", json={**body, "command_id": "not-a-uuid"}, headers=staff
+        )
+        assert bad.status_code == 422
+    with engine.connect() as conn:
+        requested = conn.execute(
+            select(audit_log.c.detail).where(
+                audit_log.c.object_type == "door", audit_log.c.detail.like("remote unlock%")
+            )
+        ).all()
+    assert len(requested) == 1

@@ -229,6 +229,7 @@ def test_pages_issue_show_the_slip_once_list_and_revoke(engine: Any) -> None:
             },
         )
         assert slip.status_code == 200, slip.text
+        assert slip.headers["cache-control"] == "no-store"  # the PIN is never cached
         assert "<svg" in slip.text
         assert "访客通行凭条" in slip.text
         pin = re.search(r'id="slip-pin">(\d+)<', slip.text)
@@ -600,3 +601,30 @@ def test_a_refused_walk_in_is_revoked_at_its_edge_and_a_long_one_is_clipped(
         ("edge-A", start + timedelta(days=30)),
         ("edge-A2", start + timedelta(days=30)),
     ]
+
+
+def test_gates_the_hub_never_saw_are_a_warning_on_the_issued_pass(engine: Any) -> None:
+    from gridgate_wire import DoorAlarm
+
+    seeded = seed(engine)
+    ingest = Ingestor(engine)
+    ingest.publish = lambda out: None  # type: ignore[method-assign,assignment]
+    seen = DoorAlarm.model_validate(
+        {
+            **new_fields(),
+            "edge_id": seeded.edge_a,
+            "seq": 1,
+            "kind": "forced_open",
+            "occurred_at": utc_now(),
+            "gate": "north",
+        }
+    )
+    ingest._process([incoming(seen)])
+    with offline_api(engine) as (client, _published):
+        staff = login(client, seeded.users["admin_a"])
+        body = pass_body(gates=["north", "nrth"])
+        issued = client.post("/api/v1/passes", json=body, headers=staff)
+        assert issued.status_code == 201, issued.text
+        assert issued.json()["unknown_gates"] == ["nrth"]
+        plain = client.post("/api/v1/passes", json=pass_body(), headers=staff)
+        assert plain.json()["unknown_gates"] == []

@@ -56,6 +56,7 @@ DYNAMIC = {
     "passes.day_": [str(d) for d in range(1, 8)],
     "doors.state_": ["open", "acknowledged", "all"],
     "doors.kind_": ["held_open", "forced_open", "tailgating", "duress"],
+    "doors.source_": ["centre", "guard_room"],
     "users.done_": ["disable", "enable", "password"],
     "my.none_": ["todo", "overdue", "done"],
     "task.confirm_explain_": ["move_out", "vacancy"],

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, case, select, union
 
-from gridgate_wire import DoorAlarmKind
+from gridgate_wire import DoorAlarmKind, DoorRelease
 from hub import audit, doors
 from hub.auth import Principal
 from hub.doors import AlarmState
@@ -19,13 +19,21 @@ from hub.store.doors import door_alarms
 from hub.store.schema import (
     compounds,
     edge_compounds,
+    edge_messages,
     houses,
     passage_counts,
     residents,
     visitor_passes,
 )
 from hub.uow import UnitOfWork
-from hub.visitor_models import AlarmsShown, DoorAlarmOut, DoorPlace, UnlockIn, UnlockOut
+from hub.visitor_models import (
+    AlarmsShown,
+    DoorAlarmOut,
+    DoorPlace,
+    DoorReleaseOut,
+    UnlockIn,
+    UnlockOut,
+)
 
 
 def _alarm_out(row: Row[Any]) -> DoorAlarmOut:
@@ -122,9 +130,19 @@ def remote_unlock(
     reason = body.reason.strip()
     if not reason:
         raise Invalid.field("reason_needed", "reason", "is required")
-    command = doors.remote_unlock(
-        work.conn, place, body.gate, body.lane, principal.actor, reason, expiry
-    )
+    try:
+        command = doors.remote_unlock(
+            work.conn,
+            place,
+            body.gate,
+            body.lane,
+            principal.actor,
+            reason,
+            expiry,
+            command_id=body.command_id,
+        )
+    except ValueError as exc:  # not a UUIDv7
+        raise Invalid.field("invalid", "command_id", "must be a UUIDv7") from exc
     work.publish_after_commit(command)
     return UnlockOut(
         command_id=str(command.id),
@@ -156,3 +174,54 @@ def door_places(conn: Connection, principal: Principal) -> list[DoorPlace]:
         ):
             gates[str(edge_id)].add(str(gate))
     return [DoorPlace(edge_id=e, compound_name=n, gates=sorted(gates[e])) for e, n in places]
+
+
+def recent_releases(
+    conn: Connection, principal: Principal, limit: int = 10
+) -> list[DoorReleaseOut]:
+    """Staff only: the last doors their communities' edges released (remote unlocks answered,
+    releases by hand), newest first: what the doors page shows after an unlock was sent."""
+    sessions.require_staff(principal)
+    query = (
+        select(edge_messages.c.payload, compounds.c.name)
+        .join(edge_compounds, edge_compounds.c.edge_id == edge_messages.c.edge_id)
+        .join(compounds, compounds.c.compound_id == edge_compounds.c.compound_id)
+        .where(edge_messages.c.kind == DoorRelease.KIND)
+        .order_by(edge_messages.c.pk.desc())
+        .limit(max(1, min(limit, 100)))
+    )
+    if principal.communities is not None:
+        query = query.where(compounds.c.community_id.in_(sorted(principal.communities)))
+    found: list[DoorReleaseOut] = []
+    for payload, compound_name in conn.execute(query):
+        try:
+            release = DoorRelease.model_validate_json(payload)
+        except ValueError:  # reduced to a digest: nothing to show
+            continue
+        found.append(
+            DoorReleaseOut(
+                edge_id=release.edge_id,
+                compound_name=str(compound_name),
+                gate=release.gate,
+                lane=release.lane,
+                occurred_at=release.occurred_at,
+                source=release.source,
+                command_id=None if release.command_id is None else str(release.command_id),
+                actor=release.actor,
+                reason=release.reason,
+                opened=release.opened,
+                detail=release.detail,
+            )
+        )
+    return found
+
+
+def gates_seen(conn: Connection, compound_id: str) -> set[str]:
+    """The gates the compound's edges have reported a passage or a door alarm at: the only
+    gates the hub knows (an edge's status names none)."""
+    edges = select(edge_compounds.c.edge_id).where(edge_compounds.c.compound_id == compound_id)
+    seen = union(
+        select(passage_counts.c.gate).where(passage_counts.c.edge_id.in_(edges)),
+        select(door_alarms.c.gate).where(door_alarms.c.edge_id.in_(edges)),
+    ).subquery()
+    return {str(gate) for gate in conn.scalars(select(seen.c.gate))}

@@ -18,7 +18,7 @@ from hub.auth import Principal
 from hub.config import PassesConfig
 from hub.errors import Invalid, NotFound
 from hub.passes import PassRecord, PassRequest, PassStatus
-from hub.services import queries, sessions
+from hub.services import doors, queries, sessions
 from hub.store.schema import compounds, houses
 from hub.uow import UnitOfWork
 from hub.visitor_models import IssuedPassOut, PassIn, PassOut, PassWhen
@@ -98,11 +98,13 @@ def issue(
     issued = hub_passes.issue_pass(work.conn, request, principal.actor, config)
     work.publish_after_commit(*issued.updates)
     place = _places(work.conn, {body.house_id})[body.house_id]
+    seen = doors.gates_seen(work.conn, issued.record.compound_id)
     return IssuedPassOut(
         visitor_pass=_out(issued.record, place, True, utc_now()),
         qr=issued.qr,
         pin=issued.pin,
         edges=len(issued.updates),
+        unknown_gates=[g for g in issued.record.gates or () if g not in seen],
     )
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from gridgate_wire import uuid7
 from hub.errors import HubError, Invalid
 from hub.request_context import hub_context
 from hub.services import doors
@@ -29,6 +30,7 @@ def doors_page(request: Request, user: PageStaff, state: str = "open") -> Respon
     with ctx.work() as work:
         alarms = doors.list_alarms(work, user, chosen, 200)
         places = doors.door_places(work.conn, user)
+        releases = doors.recent_releases(work.conn, user)
     return render(
         request,
         "doors.html",
@@ -36,7 +38,9 @@ def doors_page(request: Request, user: PageStaff, state: str = "open") -> Respon
         "doors",
         alarms=alarms,
         places=places,
+        releases=releases,
         state=chosen.value,
+        command_id=str(uuid7()),  # a retry of this form sends the same command
         states=[s.value for s in AlarmsShown],
     )
 
@@ -61,6 +65,7 @@ def unlock_submit(request: Request, user: PageStaff, fields: Form) -> Response:
                 edge_id=fields.get("edge_id", ""),
                 gate=fields.get("gate", "").strip(),
                 reason=fields.get("reason", "").strip(),
+                command_id=fields.get("command_id") or None,
             )
         except ValidationError as exc:
             raise Invalid({"code": "unlock_needs"}) from exc

@@ -114,7 +114,7 @@ def issue_submit(request: Request, house_id: str, user: PageStaff, fields: Form)
     qr_svg = None
     if issued.qr is not None:
         qr_svg = segno.make(issued.qr, error="m").svg_inline(scale=6, title=issued.qr)
-    return render(
+    slip = render(
         request,
         "pass_slip.html",
         user,
@@ -123,6 +123,8 @@ def issue_submit(request: Request, house_id: str, user: PageStaff, fields: Form)
         item=issued.visitor_pass,
         qr_svg=qr_svg,
     )
+    slip.headers["Cache-Control"] = "no-store"  # the PIN and QR code show once, never cached
+    return slip
 
 
 @router.post("/passes/{pass_id}/revoke")
