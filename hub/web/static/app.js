@@ -74,15 +74,21 @@
     if (!page) { return; }
     // A refresh the server asked for (a task changed) never comes under someone's fingers:
     // a half-typed reason or an open form stays as it is.
-    const active = document.activeElement;
-    const busy = (active && page.contains(active) && active.matches("input, textarea, select")) ||
-      page.querySelector("details[open]") !== null;
-    if (event && busy) { return; }
+    const busy = function () {
+      const active = document.activeElement;
+      // A field, or any control of a form (its submit button has the focus as it is clicked).
+      return (active && page.contains(active) &&
+        (active.matches("input, textarea, select") || active.closest("form") !== null)) ||
+        page.querySelector("details[open]") !== null;
+    };
+    if (event && busy()) { return; }
     try {
       const response = await fetch(window.location.href, { credentials: "same-origin" });
       if (!response.ok) { return; }
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = doc.getElementById("live-page");
+      // Asked again: someone may have started typing while the page was being fetched.
+      if (event && busy()) { return; }
       if (fresh) { page.innerHTML = fresh.innerHTML; prepareForms(page); }
     } catch (e) { /* offline: keep what is shown */ }
   }
