@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections import Counter
@@ -48,11 +47,9 @@ def shadow_of(
         state = an.residents.get(rid)
         if state is None or len(state.recent) < 3:
             continue
-        own = list(state.recent)
-        holes = sum(1 for (_, a), (_, b) in itertools.pairwise(own) if a == b)
-        if holes < 0.2 * (len(own) - 1):
+        if state.holes() < 0.2 * (len(state.recent) - 1):
             continue
-        filled, tried = fills_holes(recent, own)
+        filled, tried = fills_holes(recent, list(state.recent))
         if tried < 6 or filled < an.config.shadow_alternation * tried:
             continue
         chance = sum(math.comb(tried, k) for k in range(filled, tried + 1)) / 2**tried

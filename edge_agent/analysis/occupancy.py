@@ -176,7 +176,9 @@ class OccupancyAnalyser:
         state.recent.append((t, e.direction))
         # Back for real (seen on three of the last seven days, not a visit back or one stray
         # match): the absence alerts may come again.
-        recent_days = [d for d, _ in state.daylog if d > day - 7]
+        recent_days = list(
+            itertools.takewhile(lambda d: d > day - 7, (d for d, _ in reversed(state.daylog)))
+        )[::-1]
         if len(recent_days) >= 3:
             since = datetime.fromordinal(recent_days[0]).replace(tzinfo=self.tz).timestamp()
             for key in (

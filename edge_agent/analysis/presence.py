@@ -22,6 +22,18 @@ class Resident:
     daylog: deque[list[int]] = field(default_factory=lambda: deque(maxlen=200))  # day, passes
     gates: Counter[str] = field(default_factory=Counter)
     recent: deque[tuple[float, PassageDirection]] = field(default_factory=lambda: deque(maxlen=160))
+    _holes_of: tuple[int, float] = field(default=(0, 0.0), repr=False, compare=False)
+    _holes: int = field(default=0, repr=False, compare=False)
+
+    def holes(self) -> int:
+        """Repeated directions in ``recent`` (in after in, out after out: passages the cameras
+        did not recognise). Cached: the new-occupant rule asks for every resident each hour."""
+        key = (len(self.recent), self.recent[-1][0] if self.recent else 0.0)
+        if key != self._holes_of:
+            pairs = itertools.pairwise(self.recent)
+            self._holes = sum(1 for (_, a), (_, b) in pairs if a == b)
+            self._holes_of = key
+        return self._holes
 
     def shares(self) -> dict[str, float]:
         total = sum(self.gates.values())
