@@ -119,9 +119,13 @@ class TaskFeed:
         self._stop.set()
         with self._lock:
             listeners, self._listeners = self._listeners, []
+            poller = self._poller
         for loop, queue, _scope in listeners:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(_put_dropping_oldest, queue, None)
+        # A check in flight holds a pooled connection: let it return it before the engine goes.
+        if poller is not None and poller is not threading.current_thread():
+            poller.join(timeout=5)
 
     def offer(self, notice: Notice) -> None:
         """Thread-safe: called from the ingest thread or a request handler."""
